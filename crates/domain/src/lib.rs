@@ -1,0 +1,25 @@
+//! The email notifier and its rules, free of I/O.
+//!
+//! Everything here is pure: parsing a JSON body the way Django REST Framework coerces it,
+//! validating fields with DRF's exact messages, port defaulting, the permission codes and
+//! the user/principal model. The web layer feeds it bodies; persistence stores what it yields.
+
+mod coerce;
+mod error;
+mod host;
+mod list_query;
+mod notifier;
+mod notifier_input;
+mod permission;
+mod user;
+
+pub use error::{FieldErrors, messages};
+pub use list_query::{
+    DEFAULT_PAGE_SIZE, Direction, InvalidPage, ListQuery, MAX_PAGE_SIZE, OrderField,
+};
+pub use notifier::{
+    MASKED_PASSWORD, NewNotifier, Notifier, NotifierChanges, Password, default_port, name_key,
+};
+pub use notifier_input::{parse_create, parse_partial_update, parse_replace};
+pub use permission::{Permission, UnknownPermission};
+pub use user::{Principal, User};
