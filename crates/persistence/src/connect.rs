@@ -1,0 +1,79 @@
+//! Opening the pool with per-connection settings for each backend.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// SQLite has one writer at a time, so a small pool; PostgreSQL gets more.
+    pub fn default_max_connections(self) -> u32 {
+        match self {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        }
+    }
+}
+
+/// Writers queue for up to this long instead of failing with "database is locked".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connects, creating a SQLite file (and its folder) on first use.
+pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
+    let backend = Backend::of_url(url).ok_or_else(|| {
+        DbErr::Custom("database.url must start with sqlite: or postgres://".into())
+    })?;
+    if backend == Backend::Sqlite {
+        create_sqlite_folder(url)?;
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections.unwrap_or(backend.default_max_connections()))
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        // These apply to every pooled connection; a PRAGMA through the pool would set one.
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    Database::connect(options).await
+}
+
+fn create_sqlite_folder(url: &str) -> Result<(), DbErr> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(());
+    }
+    match Path::new(path).parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => std::fs::create_dir_all(folder)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", folder.display()))),
+        _ => Ok(()),
+    }
+}

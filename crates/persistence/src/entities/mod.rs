@@ -1,0 +1,8 @@
+//! SeaORM entities: the tables as the migrations create them. Private to this crate;
+//! repositories hand out domain types.
+
+pub(crate) mod api_token;
+pub(crate) mod email_notifier;
+pub(crate) mod permission_grant;
+pub(crate) mod server_meta;
+pub(crate) mod user;

@@ -1,0 +1,41 @@
+//! What can go wrong in storage, named for what the caller must do about it.
+
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("email notifier with this name already exists")]
+    NameTaken,
+    #[error("no such notifier")]
+    NotFound,
+    #[error("invalid page")]
+    InvalidPage,
+    #[error("no such user: {0}")]
+    NoSuchUser(String),
+    #[error("user already exists: {0}")]
+    UserExists(String),
+    #[error("no such token")]
+    NoSuchToken,
+    #[error("a stored password cannot be decrypted with the configured secret key")]
+    Undecryptable,
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("database error")]
+    Database(#[source] DbErr),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        match err {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Error::Unavailable(err),
+            other => Error::Database(other),
+        }
+    }
+}
+
+/// True when the statement broke a unique index: the database arbitrated a race.
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

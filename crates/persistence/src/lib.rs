@@ -1,0 +1,27 @@
+//! Storage for notifiers, users, permission grants and tokens, on SQLite or PostgreSQL.
+//!
+//! Repository functions take `&impl ConnectionTrait` so they compose inside transactions,
+//! and return domain types, never SeaORM models. Passwords pass through [`SecretBox`] on
+//! their way in and out; tokens are kept as SHA-256 hashes only.
+
+mod bootstrap;
+mod connect;
+mod entities;
+mod error;
+mod migrate;
+pub mod notifiers;
+mod secret_box;
+pub mod tokens;
+pub mod users;
+
+pub use bootstrap::{ADMIN_USERNAME, Bootstrap, bootstrap_admin};
+pub use connect::{Backend, connect};
+pub use error::{Error, Result};
+pub use migrate::migrate;
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+pub use secret_box::{SecretBox, SecretKeyError};
+
+/// Whether the database answers a trivial query; `/readyz` uses it.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}

@@ -1,0 +1,177 @@
+//! AES-256-GCM sealing of SMTP passwords, and the key's provenance and check.
+
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, Generate, Key, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use crate::entities::server_meta;
+
+const NONCE_LEN: usize = 12;
+const KEY_CHECK_NAME: &str = "secret_key_check";
+const KEY_CHECK_PLAINTEXT: &str = "notifier secret key check";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretKeyError {
+    #[error("security.secret_key must be base64 of exactly 32 bytes")]
+    Malformed,
+    #[error("cannot read or create the secret key file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error(
+        "the configured secret key is not the one this database's passwords were encrypted with"
+    )]
+    WrongKey,
+    #[error("cannot check the secret key against the database")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// The cipher built once at start-up; cloning shares nothing mutable.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(***)")
+    }
+}
+
+impl SecretBox {
+    pub fn from_base64(key: &str) -> Result<Self, SecretKeyError> {
+        let bytes = BASE64
+            .decode(key.trim())
+            .map_err(|_| SecretKeyError::Malformed)?;
+        let key =
+            Key::<Aes256Gcm>::try_from(bytes.as_slice()).map_err(|_| SecretKeyError::Malformed)?;
+        Ok(Self {
+            cipher: Aes256Gcm::new(&key),
+        })
+    }
+
+    /// Reads the key file, or creates it with mode 0600 when it does not exist yet.
+    pub fn from_file_or_create(path: &Path) -> Result<Self, SecretKeyError> {
+        let file_error = |e: std::io::Error| SecretKeyError::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_base64(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let encoded = BASE64.encode(Key::<Aes256Gcm>::generate());
+                if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(folder).map_err(file_error)?;
+                }
+                write_private(path, &encoded).map_err(file_error)?;
+                log::info!("generated a new secret key in {}", path.display());
+                Self::from_base64(&encoded)
+            }
+            Err(e) => Err(file_error(e)),
+        }
+    }
+
+    pub fn seal(&self, plaintext: &str) -> String {
+        let nonce = Nonce::generate();
+        // Encryption with a valid key and an in-memory buffer has no failure mode.
+        let ciphertext = self
+            .cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ciphertext);
+        BASE64.encode(out)
+    }
+
+    /// `None` when the value was sealed with another key or is corrupt.
+    pub fn open(&self, sealed: &str) -> Option<String> {
+        let bytes = BASE64.decode(sealed).ok()?;
+        if bytes.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::try_from(nonce).ok()?;
+        let plaintext = self.cipher.decrypt(&nonce, ciphertext).ok()?;
+        String::from_utf8(plaintext).ok()
+    }
+
+    /// Proves this key is the database's: seals a known value on first use, opens it later.
+    pub async fn verify(&self, db: &impl ConnectionTrait) -> Result<(), SecretKeyError> {
+        match server_meta::Entity::find_by_id(KEY_CHECK_NAME)
+            .one(db)
+            .await?
+        {
+            Some(row) if self.open(&row.value).as_deref() == Some(KEY_CHECK_PLAINTEXT) => Ok(()),
+            Some(_) => Err(SecretKeyError::WrongKey),
+            None => {
+                let row = server_meta::ActiveModel {
+                    name: Set(KEY_CHECK_NAME.to_owned()),
+                    value: Set(self.seal(KEY_CHECK_PLAINTEXT)),
+                };
+                // Another instance may have written its check first; then verify against it.
+                let inserted = server_meta::Entity::insert(row)
+                    .on_conflict_do_nothing()
+                    .exec(db)
+                    .await;
+                match inserted {
+                    Ok(_) => Box::pin(self.verify(db)).await,
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> SecretBox {
+        SecretBox::from_base64(&BASE64.encode([7u8; 32])).expect("valid key")
+    }
+
+    #[test]
+    fn sealed_values_open_with_the_same_key_only() {
+        let secret = fresh();
+        let sealed = secret.seal("somepassword");
+        assert!(!sealed.contains("somepassword"));
+        assert_eq!(secret.open(&sealed).as_deref(), Some("somepassword"));
+        let other = SecretBox::from_base64(&BASE64.encode([8u8; 32])).expect("valid key");
+        assert_eq!(other.open(&sealed), None);
+    }
+
+    #[test]
+    fn sealing_twice_gives_different_ciphertexts() {
+        let secret = fresh();
+        assert_ne!(secret.seal("x"), secret.seal("x"));
+    }
+
+    #[test]
+    fn malformed_keys_are_rejected() {
+        assert!(SecretBox::from_base64("not base64!").is_err());
+        assert!(SecretBox::from_base64(&BASE64.encode([1u8; 16])).is_err());
+    }
+}

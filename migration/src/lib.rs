@@ -1,0 +1,27 @@
+//! The schema's history, one file per step, backend-neutral (SQLite and PostgreSQL).
+//!
+//! Migrations never depend on the persistence crate: each declares its own identifiers,
+//! so an old step keeps meaning what it meant when it ran.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_users;
+mod m20261126_000002_create_permission_grants;
+mod m20261126_000003_create_api_tokens;
+mod m20261126_000004_create_email_notifiers;
+mod m20261126_000005_create_server_meta;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_users::Migration),
+            Box::new(m20261126_000002_create_permission_grants::Migration),
+            Box::new(m20261126_000003_create_api_tokens::Migration),
+            Box::new(m20261126_000004_create_email_notifiers::Migration),
+            Box::new(m20261126_000005_create_server_meta::Migration),
+        ]
+    }
+}
