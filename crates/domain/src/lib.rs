@@ -22,4 +22,4 @@ pub use notifier::{
 };
 pub use notifier_input::{parse_create, parse_partial_update, parse_replace};
 pub use permission::{Permission, UnknownPermission};
-pub use user::{Principal, User};
+pub use user::{Principal, User, validate_username};

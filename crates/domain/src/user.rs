@@ -11,6 +11,15 @@ pub struct User {
     pub is_admin: bool,
 }
 
+/// Django's username rule: 1 to 150 letters, digits or `@.+-_`.
+pub fn validate_username(name: &str) -> Result<(), &'static str> {
+    let allowed = |c: char| c.is_alphanumeric() || "@.+-_".contains(c);
+    if name.is_empty() || name.chars().count() > 150 || !name.chars().all(allowed) {
+        return Err("a username is 1 to 150 letters, digits or @.+-_ characters");
+    }
+    Ok(())
+}
+
 /// An authenticated user with the codes granted to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -64,6 +73,14 @@ mod tests {
             !principal(false, false, vec![Permission::ListNotifiers])
                 .may(Permission::ListNotifiers)
         );
+    }
+
+    #[test]
+    fn usernames_follow_django_rules() {
+        assert!(validate_username("ops.team+1@x").is_ok());
+        for bad in ["", "has space", "tab\t", &"x".repeat(151)] {
+            assert!(validate_username(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,153 @@
+//! Typed configuration: built-in defaults, `config/default.toml`, `--config FILE`, then
+//! `NOTIFIER__SECTION__KEY` environment variables, each layer overriding the previous.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use config::{Config, Environment, File, FileFormat};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+const SHIPPED_CONFIG: &str = "config/default.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub security: SecuritySettings,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub workers: Option<usize>,
+    pub body_limit: usize,
+    #[serde(default)]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// May carry a password: shown redacted, never logged as is.
+    pub url: String,
+    pub max_connections: Option<u32>,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub secret_key: SecretString,
+    pub secret_key_file: PathBuf,
+    pub expose_passwords: bool,
+    pub admin_token: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub timeout_secs: u64,
+    pub extra_ca_file: String,
+}
+
+impl Settings {
+    /// Loads every layer; `config_file` replaces nothing but adds the last file layer.
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut builder = Config::builder()
+            .set_default("server.listen", "127.0.0.1:8080")?
+            .set_default("server.body_limit", 65536)?
+            .set_default("server.cors_allowed_origins", Vec::<String>::new())?
+            .set_default("database.url", "sqlite://data/notifier.db?mode=rwc")?
+            .set_default("security.secret_key", "")?
+            .set_default("security.secret_key_file", "data/secret.key")?
+            .set_default("security.expose_passwords", false)?
+            .set_default("security.admin_token", "")?
+            .set_default("smtp.timeout_secs", 10)?
+            .set_default("smtp.extra_ca_file", "")?;
+        if Path::new(SHIPPED_CONFIG).is_file() {
+            builder = builder.add_source(File::new(SHIPPED_CONFIG, FileFormat::Toml));
+        }
+        if let Some(path) = config_file {
+            let name = path
+                .to_str()
+                .context("the --config path is not valid UTF-8")?;
+            builder = builder.add_source(File::new(name, FileFormat::Toml).required(true));
+        }
+        builder = builder.add_source(
+            Environment::with_prefix("NOTIFIER")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("server.cors_allowed_origins"),
+        );
+        let settings: Settings = builder
+            .build()
+            .context("cannot read the configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if notifier_persistence::Backend::of_url(&self.database.url).is_none() {
+            anyhow::bail!("database.url must start with sqlite: or postgres://");
+        }
+        if self.server.body_limit == 0 {
+            anyhow::bail!("server.body_limit must be at least 1");
+        }
+        if self.smtp.timeout_secs == 0 {
+            anyhow::bail!("smtp.timeout_secs must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            let slash = if rest.contains('/') { "/" } else { "" };
+            format!("{scheme}://{user}:***@{host}{slash}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_parses() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
+        let settings = Settings::load(Some(&shipped));
+        assert!(settings.is_ok(), "{settings:?}");
+    }
+
+    #[test]
+    fn urls_lose_their_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

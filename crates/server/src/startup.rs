@@ -1,0 +1,102 @@
+//! Building the running service: database ready, secret key checked, admin bootstrapped,
+//! listener bound. `main` and the tests call the same [`Application::build`].
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use notifier_persistence::{Bootstrap, DatabaseConnection, SecretBox};
+use notifier_web::{ACCESS_LOG_FORMAT, AppState};
+use secrecy::ExposeSecret;
+
+use crate::settings::Settings;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = open_database(&settings).await?;
+        let secrets = secret_box(&settings)?;
+        secrets.verify(&db).await?;
+        bootstrap(&db, &settings).await?;
+
+        let listener = TcpListener::bind(&settings.server.listen)
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let address = listener.local_addr()?;
+        let state = web::Data::new(AppState {
+            db,
+            secrets,
+            expose_passwords: settings.security.expose_passwords,
+            body_limit: settings.server.body_limit,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(Logger::new(ACCESS_LOG_FORMAT))
+                .configure(notifier_web::configure)
+        });
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        // actix-server stops gracefully on SIGINT/SIGTERM: in-flight requests finish.
+        let server = server.listen(listener)?.run();
+        log::info!("listening on http://{address}");
+        Ok(Application {
+            port: address.port(),
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db =
+        notifier_persistence::connect(&settings.database.url, settings.database.max_connections)
+            .await
+            .context("cannot open the database")?;
+    notifier_persistence::migrate(&db)
+        .await
+        .context("cannot apply migrations")?;
+    Ok(db)
+}
+
+/// The password key: configured inline, or read from (or created in) the key file.
+fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
+    let inline = settings.security.secret_key.expose_secret();
+    let secrets = if inline.trim().is_empty() {
+        SecretBox::from_file_or_create(&settings.security.secret_key_file)?
+    } else {
+        SecretBox::from_base64(inline)?
+    };
+    Ok(secrets)
+}
+
+async fn bootstrap(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    let configured = settings.security.admin_token.expose_secret();
+    let configured = (!configured.trim().is_empty()).then_some(configured.trim());
+    match notifier_persistence::bootstrap_admin(db, configured).await? {
+        Bootstrap::AlreadyDone => {}
+        Bootstrap::ConfiguredToken => {
+            log::info!("created the admin user with the configured token")
+        }
+        Bootstrap::GeneratedToken(key) => {
+            log::info!("created the admin user; its token is printed once on standard output");
+            // Standard output, not the log: the key is shown to the operator exactly once.
+            println!("admin token: {key}");
+        }
+    }
+    Ok(())
+}

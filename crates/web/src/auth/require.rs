@@ -1,0 +1,83 @@
+//! Synchronous extractors that turn the resolved [`AuthOutcome`] into 401/403 or a principal.
+
+use std::future::{Ready, ready};
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use notifier_domain::{Permission, Principal};
+
+use super::AuthOutcome;
+use crate::ApiError;
+
+/// A permission an endpoint needs, named by a marker type.
+pub trait Needs {
+    /// `None`: admins only (methods no action maps to, as DRF's permission class decides).
+    const PERMISSION: Option<Permission>;
+}
+
+/// Marker types, one per permission code, plus admin-only.
+pub mod markers {
+    use super::{Needs, Permission};
+
+    macro_rules! marker {
+        ($name:ident, $permission:expr) => {
+            pub struct $name;
+            impl Needs for $name {
+                const PERMISSION: Option<Permission> = $permission;
+            }
+        };
+    }
+
+    marker!(ListNotifiers, Some(Permission::ListNotifiers));
+    marker!(CreateNotifier, Some(Permission::CreateNotifier));
+    marker!(RetrieveNotifier, Some(Permission::RetrieveNotifier));
+    marker!(UpdateNotifier, Some(Permission::UpdateNotifier));
+    marker!(DeleteNotifier, Some(Permission::DeleteNotifier));
+    marker!(AdminOnly, None);
+}
+
+/// Passes when the caller may exercise `N`'s permission; put it first in a handler.
+pub struct Require<N: Needs>(PhantomData<N>);
+
+/// Any active authenticated user, whatever its permissions.
+pub struct Authenticated(pub Principal);
+
+fn authenticated(req: &HttpRequest) -> Result<Principal, ApiError> {
+    match req.extensions().get::<AuthOutcome>() {
+        Some(AuthOutcome::Authenticated(principal)) => Ok(principal.clone()),
+        Some(AuthOutcome::Rejected(message)) => Err(ApiError::AuthenticationFailed(message)),
+        Some(AuthOutcome::LookupFailed) => {
+            Err(ApiError::Unavailable("the token lookup failed".into()))
+        }
+        Some(AuthOutcome::Anonymous) | None => Err(ApiError::NotAuthenticated),
+    }
+}
+
+impl<N: Needs> FromRequest for Require<N> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticated(req).and_then(|principal| {
+            let allowed = match N::PERMISSION {
+                Some(permission) => principal.may(permission),
+                None => principal.is_admin(),
+            };
+            if allowed {
+                Ok(Require(PhantomData))
+            } else {
+                Err(ApiError::PermissionDenied)
+            }
+        }))
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticated(req).map(Authenticated))
+    }
+}

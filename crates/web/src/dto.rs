@@ -1,0 +1,72 @@
+//! Response bodies, field for field and in the order DRF's serializer writes them.
+
+use chrono::{DateTime, Utc};
+use notifier_domain::{MASKED_PASSWORD, Notifier};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct NotifierResponse<'a> {
+    id: i64,
+    name: &'a str,
+    host: &'a str,
+    port: u16,
+    username: &'a str,
+    password: &'a str,
+    from_email: &'a str,
+    use_tls: bool,
+    use_ssl: bool,
+    fail_silently: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+impl<'a> NotifierResponse<'a> {
+    pub fn new(notifier: &'a Notifier, expose_password: bool) -> Self {
+        Self {
+            id: notifier.id,
+            name: &notifier.name,
+            host: &notifier.host,
+            port: notifier.port,
+            username: &notifier.username,
+            password: if expose_password {
+                notifier.password.expose()
+            } else {
+                MASKED_PASSWORD
+            },
+            from_email: &notifier.from_email,
+            use_tls: notifier.use_tls,
+            use_ssl: notifier.use_ssl,
+            fail_silently: notifier.fail_silently,
+            created_at: timestamp(notifier.created_at),
+            updated_at: timestamp(notifier.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PageResponse<'a> {
+    pub count: u64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<NotifierResponse<'a>>,
+}
+
+/// ISO 8601 in UTC with microseconds and `Z`, e.g. `2025-12-28T17:43:38.130046Z`.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamps_always_carry_microseconds() {
+        let whole_second = Utc.with_ymd_and_hms(2025, 12, 28, 17, 43, 38).single();
+        assert_eq!(
+            whole_second.map(timestamp).as_deref(),
+            Some("2025-12-28T17:43:38.000000Z")
+        );
+    }
+}

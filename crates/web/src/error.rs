@@ -1,0 +1,126 @@
+//! The one mapping from failures to statuses and DRF's bodies.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use notifier_domain::FieldErrors;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    NotAuthenticated,
+    AuthenticationFailed(&'static str),
+    PermissionDenied,
+    NotFound,
+    NotifierNotFound,
+    InvalidPage,
+    MethodNotAllowed { method: String, allow: &'static str },
+    UnsupportedMediaType(String),
+    PayloadTooLarge,
+    ParseError(String),
+    Validation(FieldErrors),
+    NonFieldError(String),
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    fn body(&self) -> serde_json::Value {
+        let detail = |text: &str| json!({ "detail": text });
+        match self {
+            ApiError::NotAuthenticated => detail("Authentication credentials were not provided."),
+            ApiError::AuthenticationFailed(message) => detail(message),
+            ApiError::PermissionDenied => {
+                detail("You do not have permission to perform this action.")
+            }
+            ApiError::NotFound => detail("Not found."),
+            ApiError::NotifierNotFound => detail("No EmailNotifier matches the given query."),
+            ApiError::InvalidPage => detail("Invalid page."),
+            ApiError::MethodNotAllowed { method, .. } => {
+                detail(&format!("Method \"{method}\" not allowed."))
+            }
+            ApiError::UnsupportedMediaType(media) => {
+                detail(&format!("Unsupported media type \"{media}\" in request."))
+            }
+            ApiError::PayloadTooLarge => detail("Request body is too large."),
+            ApiError::ParseError(reason) => detail(&format!("JSON parse error - {reason}")),
+            ApiError::Validation(errors) => json!(errors),
+            ApiError::NonFieldError(message) => json!({ "non_field_errors": [message] }),
+            ApiError::Unavailable(_) => detail("Service temporarily unavailable, try again later."),
+            ApiError::Internal(_) => detail("A server error occurred."),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.body())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::NotAuthenticated | ApiError::AuthenticationFailed(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::PermissionDenied => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::NotifierNotFound | ApiError::InvalidPage => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::ParseError(_) | ApiError::Validation(_) | ApiError::NonFieldError(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Unavailable(source) | ApiError::Internal(source) = self {
+            log::error!("request failed: {}", error_chain(source.as_ref()));
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            // DRF sends the challenge with every 401.
+            ApiError::NotAuthenticated | ApiError::AuthenticationFailed(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Token"));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+            }
+            _ => {}
+        }
+        response.json(self.body())
+    }
+}
+
+impl From<notifier_persistence::Error> for ApiError {
+    fn from(err: notifier_persistence::Error) -> Self {
+        use notifier_persistence::Error as E;
+        match err {
+            E::NotFound => ApiError::NotifierNotFound,
+            E::InvalidPage => ApiError::InvalidPage,
+            E::NameTaken => ApiError::Validation(FieldErrors::default().with_name_taken()),
+            E::Unavailable(_) => ApiError::Unavailable(Box::new(err)),
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// "outer: inner: innermost", for the log only.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

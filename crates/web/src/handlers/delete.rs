@@ -1,0 +1,15 @@
+use actix_web::{HttpResponse, web};
+use notifier_persistence::notifiers;
+
+use super::parse_id;
+use crate::auth::{Require, markers::DeleteNotifier};
+use crate::{ApiError, AppState};
+
+pub async fn delete(
+    _: Require<DeleteNotifier>,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    notifiers::delete(&state.db, parse_id(&id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

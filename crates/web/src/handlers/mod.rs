@@ -1,0 +1,29 @@
+//! One file per endpoint action.
+
+pub mod create;
+pub mod delete;
+pub mod health;
+pub mod list;
+pub mod me;
+pub mod not_allowed;
+pub mod retrieve;
+pub mod update;
+
+use actix_web::HttpResponse;
+use notifier_domain::Notifier;
+
+use crate::ApiError;
+use crate::dto::NotifierResponse;
+
+/// A path id that routing accepted (digits) but that no row can have is simply not found.
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotifierNotFound)
+}
+
+fn notifier_json(
+    status: actix_web::http::StatusCode,
+    notifier: &Notifier,
+    expose: bool,
+) -> HttpResponse {
+    HttpResponse::build(status).json(NotifierResponse::new(notifier, expose))
+}

@@ -1,0 +1,52 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use notifier_domain::{NotifierChanges, parse_partial_update, parse_replace};
+use notifier_persistence::notifiers;
+use serde_json::{Map, Value};
+
+use super::create::with_duplicate_name;
+use super::{notifier_json, parse_id};
+use crate::auth::{Require, markers::UpdateNotifier};
+use crate::body::JsonObject;
+use crate::{ApiError, AppState};
+
+/// PATCH: any subset of fields.
+pub async fn partial_update(
+    _: Require<UpdateNotifier>,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    apply(&state, &id, &body, parse_partial_update).await
+}
+
+/// PUT: create's required fields; omitted optional fields keep their stored values.
+pub async fn replace(
+    _: Require<UpdateNotifier>,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    apply(&state, &id, &body, parse_replace).await
+}
+
+async fn apply(
+    state: &AppState,
+    raw_id: &str,
+    body: &Map<String, Value>,
+    parse: fn(&Map<String, Value>) -> Result<NotifierChanges, notifier_domain::FieldErrors>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(raw_id)?;
+    // DRF looks the object up before validating: an unknown id is 404 whatever the body.
+    notifiers::get(&state.db, &state.secrets, id).await?;
+    let changes = match parse(body) {
+        Ok(changes) => changes,
+        Err(errors) => return Err(with_duplicate_name(state, body, Some(id), errors).await),
+    };
+    let notifier = notifiers::update(&state.db, &state.secrets, id, changes).await?;
+    Ok(notifier_json(
+        StatusCode::OK,
+        &notifier,
+        state.expose_passwords,
+    ))
+}

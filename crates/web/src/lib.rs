@@ -1,0 +1,21 @@
+//! The HTTP face of the service: routes, the token-auth permission guard, DRF-shaped errors.
+//!
+//! Handlers stay thin: extract (permission first), validate with `notifier_domain`, call a
+//! `notifier_persistence` repository, and map the result to a response DTO. [`ApiError`]
+//! is the only place that knows status codes and the contract's error bodies.
+
+mod auth;
+mod body;
+mod dto;
+mod error;
+mod handlers;
+mod links;
+mod routes;
+mod state;
+
+pub use error::ApiError;
+pub use routes::configure;
+pub use state::AppState;
+
+/// The access-log format: method, path, status and latency; never headers or bodies.
+pub const ACCESS_LOG_FORMAT: &str = "%a \"%r\" %s %b %Dms";

@@ -1,0 +1,65 @@
+//! Absolute URLs the way Django builds them: pagination links and `Location`.
+
+use actix_web::HttpRequest;
+
+/// The request's own absolute URL without the query.
+pub fn absolute_path(req: &HttpRequest, path: &str) -> String {
+    let info = req.connection_info();
+    format!("{}://{}{}", info.scheme(), info.host(), path)
+}
+
+/// The query pairs of the request, decoded, in their original order.
+pub fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(req.query_string()).unwrap_or_default()
+}
+
+/// DRF's `replace_query_param` (`Some`) / `remove_query_param` (`None`) for `page`:
+/// keys sorted, values quoted with `quote_plus`.
+pub fn page_link(req: &HttpRequest, page: Option<u64>) -> String {
+    let mut pairs: Vec<(String, String)> = query_pairs(req)
+        .into_iter()
+        .filter(|(key, _)| key != "page")
+        .collect();
+    if let Some(page) = page {
+        pairs.push(("page".into(), page.to_string()));
+    }
+    // A stable sort keeps repeated keys' values in request order, like parse_qs + sorted.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(v)))
+        .collect();
+    let base = absolute_path(req, req.path());
+    if query.is_empty() {
+        base
+    } else {
+        format!("{base}?{}", query.join("&"))
+    }
+}
+
+/// Python's `urllib.parse.quote_plus`.
+fn quote_plus(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(char::from(byte));
+            }
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_plus_matches_python() {
+        assert_eq!(quote_plus("x y"), "x+y");
+        assert_eq!(quote_plus("a&b=c~*"), "a%26b%3Dc~%2A");
+        assert_eq!(quote_plus("é"), "%C3%A9");
+    }
+}

@@ -1,0 +1,13 @@
+//! What every handler shares, built once at start-up and cloned into each worker.
+
+use notifier_persistence::{DatabaseConnection, SecretBox};
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub secrets: SecretBox,
+    /// Return stored passwords instead of the mask (§6), for clients that depend on it.
+    pub expose_passwords: bool,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
