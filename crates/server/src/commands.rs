@@ -2,7 +2,6 @@
 
 use std::str::FromStr;
 
-use anyhow::Context;
 use notifier_domain::{Permission, validate_username};
 use notifier_persistence::{tokens, users};
 
@@ -40,7 +39,7 @@ pub async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result
             let key = tokens::issue(&db, &name).await?;
             println!("{key}");
         }
-        TokenCommand::Revoke { key } => tokens::revoke(&db, &key).await.context("cannot revoke")?,
+        TokenCommand::Revoke { key } => tokens::revoke(&db, &key).await?,
     }
     Ok(())
 }

@@ -1,0 +1,145 @@
+//! The public entry point: one [`Mailer`] per process, cloned into every worker.
+
+use std::sync::Arc;
+
+use lettre::transport::smtp::extension::ClientId;
+
+use crate::error::Result;
+use crate::message::{self, OutgoingMessage};
+use crate::pool::Pool;
+use crate::session::Dialer;
+use crate::settings::{MailerConfig, SmtpSettings};
+use crate::tls;
+
+/// Sends mail with stored notifiers' settings; cheap to clone, safe to share.
+#[derive(Clone)]
+pub struct Mailer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dialer: Dialer,
+    pool: Pool,
+}
+
+/// What a successful settings check did, for the `/test` response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOutcome {
+    pub detail: String,
+}
+
+impl Mailer {
+    /// Built once at start-up; fails when `extra_ca_pem` holds no usable certificate.
+    pub fn new(config: MailerConfig) -> Result<Self> {
+        let extra_roots = tls::extra_roots(config.extra_ca_pem.as_deref())?;
+        // Build one set of TLS parameters now so that any trouble with the roots shows
+        // at start-up, not on the first TLS send.
+        tls::parameters("localhost", &extra_roots)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                dialer: Dialer {
+                    timeout: config.timeout,
+                    // Read once: lettre asks the OS for the host name on every default().
+                    hello: ClientId::default(),
+                    extra_roots,
+                },
+                pool: Pool::default(),
+            }),
+        })
+    }
+
+    /// Connects, secures per the TLS mode, authenticates and quits; with `to`, also sends a
+    /// short test message. Always on a new connection: it tests the settings themselves.
+    pub async fn check(&self, settings: &SmtpSettings, to: Option<&str>) -> Result<CheckOutcome> {
+        let dialer = &self.inner.dialer;
+        // Built before connecting so that a bad address costs no connection.
+        let test = to
+            .map(|to| message::prepare(&settings.from_email, &message::test_message(to)))
+            .transpose()?;
+        let mut conn = dialer.open(settings).await?;
+        let detail = match test {
+            None => "connected and authenticated",
+            Some(test) => {
+                if let Err(e) = dialer
+                    .transact(&mut conn, &test.envelope, &test.bytes)
+                    .await
+                {
+                    dialer.close(conn, &e).await;
+                    return Err(e);
+                }
+                "connected, authenticated and sent a test message"
+            }
+        };
+        dialer.quit(conn).await;
+        Ok(CheckOutcome {
+            detail: detail.to_owned(),
+        })
+    }
+
+    /// Sends one message and returns the Message-ID it was given (`<…@notifier.local>`).
+    /// Reuses an idle connection of this notifier when its settings have not changed.
+    pub async fn send(
+        &self,
+        notifier_id: i64,
+        settings: &SmtpSettings,
+        message: &OutgoingMessage,
+    ) -> Result<String> {
+        let Inner { dialer, pool } = &*self.inner;
+        let prepared = message::prepare(&settings.from_email, message)?;
+        let fingerprint = pool.fingerprint(settings);
+
+        let parked = match pool.take(notifier_id, fingerprint) {
+            Some(mut parked) => dialer.alive(&mut parked).await.then_some(parked),
+            None => None,
+        };
+        let mut conn = match parked {
+            Some(conn) => conn,
+            None => dialer.open(settings).await?,
+        };
+        match dialer
+            .transact(&mut conn, &prepared.envelope, &prepared.bytes)
+            .await
+        {
+            Ok(()) => {
+                pool.put(notifier_id, fingerprint, conn);
+                Ok(prepared.message_id)
+            }
+            Err(e) => {
+                dialer.close(conn, &e).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops this notifier's idle connections; call after it is updated or deleted.
+    pub fn forget(&self, notifier_id: i64) {
+        self.inner.pool.forget(notifier_id);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::settings::TlsMode;
+
+    // The web layer shares one Mailer between workers and may spawn its futures.
+    #[test]
+    fn mailer_and_its_futures_can_cross_threads() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        fn sendable<T: Send>(_: &T) {}
+        shareable::<Mailer>();
+        let mailer = Mailer::new(MailerConfig::default()).unwrap();
+        let settings = SmtpSettings {
+            host: "localhost".into(),
+            port: 25,
+            username: String::new(),
+            password: String::new(),
+            from_email: "a@example.com".into(),
+            tls: TlsMode::None,
+        };
+        let message = OutgoingMessage::default();
+        sendable(&mailer.send(1, &settings, &message));
+        sendable(&mailer.check(&settings, None));
+    }
+}

@@ -1,0 +1,108 @@
+//! What a send needs to know: the process-wide [`MailerConfig`] and one notifier's settings.
+
+use std::fmt;
+use std::time::Duration;
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TlsMode {
+    /// Plain text from start to end.
+    None,
+    /// Plain text, then STARTTLS; a server that does not offer it is an error.
+    StartTls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Implicit,
+}
+
+impl TlsMode {
+    /// Maps a notifier's `use_tls` / `use_ssl` flags; implicit TLS wins when both are set.
+    pub fn from_flags(use_tls: bool, use_ssl: bool) -> Self {
+        if use_ssl {
+            Self::Implicit
+        } else if use_tls {
+            Self::StartTls
+        } else {
+            Self::None
+        }
+    }
+}
+
+/// Settings shared by every send, from the `smtp.*` configuration keys.
+#[derive(Debug, Clone)]
+pub struct MailerConfig {
+    /// Connect timeout and the limit on each SMTP command (`smtp.timeout_secs`).
+    pub timeout: Duration,
+    /// PEM bundle of extra trusted root CAs (the contents of `smtp.extra_ca_file`).
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+impl Default for MailerConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            extra_ca_pem: None,
+        }
+    }
+}
+
+/// One notifier's SMTP settings, as stored (password decrypted).
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    pub from_email: String,
+    pub tls: TlsMode,
+}
+
+// By hand so that a `{:?}` in a log line can never print the password.
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &"********")
+            .field("from_email", &self.from_email)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_flags_prefers_implicit_tls() {
+        let cases = [
+            (false, false, TlsMode::None),
+            (true, false, TlsMode::StartTls),
+            (false, true, TlsMode::Implicit),
+            (true, true, TlsMode::Implicit),
+        ];
+        for (use_tls, use_ssl, expected) in cases {
+            assert_eq!(
+                TlsMode::from_flags(use_tls, use_ssl),
+                expected,
+                "use_tls={use_tls} use_ssl={use_ssl}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let settings = SmtpSettings {
+            host: "smtp.example.com".into(),
+            port: 587,
+            username: "user".into(),
+            password: "hunter2".into(),
+            from_email: "a@example.com".into(),
+            tls: TlsMode::StartTls,
+        };
+        let text = format!("{settings:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("smtp.example.com"), "{text}");
+    }
+}
