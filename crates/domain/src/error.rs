@@ -15,6 +15,13 @@ pub mod messages {
     pub const INVALID_HOST: &str = "Enter a valid hostname or IP address.";
     pub const NAME_TAKEN: &str = "email notifier with this name already exists.";
     pub const STRING_TOO_LARGE: &str = "String value too large.";
+    pub const EMPTY_LIST: &str = "This list may not be empty.";
+    pub const SINGLE_LINE_SUBJECT: &str = "The subject must be a single line.";
+    pub const TOO_MANY_RECIPIENTS: &str = "At most 100 recipients in all.";
+
+    pub fn not_a_list(type_name: &str) -> String {
+        format!("Expected a list of items but got type \"{type_name}\".")
+    }
 
     pub fn too_long(max: usize) -> String {
         format!("Ensure this field has no more than {max} characters.")
@@ -27,9 +34,16 @@ pub mod messages {
     }
 }
 
-/// Messages per field, kept in the order fields were checked (DRF's serializer order).
+/// One field's errors: messages, or (for list fields) messages per failing item index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldError {
+    Messages(Vec<String>),
+    Items(Vec<(usize, Vec<String>)>),
+}
+
+/// Errors per field, kept in the order fields were checked (DRF's serializer order).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FieldErrors(Vec<(String, Vec<String>)>);
+pub struct FieldErrors(Vec<(String, FieldError)>);
 
 impl FieldErrors {
     pub fn is_empty(&self) -> bool {
@@ -39,9 +53,18 @@ impl FieldErrors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
         let message = message.into();
         match self.0.iter_mut().find(|(name, _)| name == field) {
-            Some((_, list)) => list.push(message),
-            None => self.0.push((field.to_owned(), vec![message])),
+            Some((_, FieldError::Messages(list))) => list.push(message),
+            // A list field's item errors and a message never mix in DRF; keep the first.
+            Some((_, FieldError::Items(_))) => {}
+            None => self
+                .0
+                .push((field.to_owned(), FieldError::Messages(vec![message]))),
         }
+    }
+
+    /// Errors of the items of a list field, keyed by index as DRF's ListField reports them.
+    pub fn add_items(&mut self, field: &str, items: Vec<(usize, Vec<String>)>) {
+        self.0.push((field.to_owned(), FieldError::Items(items)));
     }
 
     pub fn single(field: &str, message: impl Into<String>) -> Self {
@@ -61,18 +84,36 @@ impl FieldErrors {
         self
     }
 
+    /// Field names with their plain messages (item errors yield an empty slice).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.0
-            .iter()
-            .map(|(name, list)| (name.as_str(), list.as_slice()))
+        self.0.iter().map(|(name, error)| match error {
+            FieldError::Messages(list) => (name.as_str(), list.as_slice()),
+            FieldError::Items(_) => (name.as_str(), &[][..]),
+        })
     }
 }
 
 impl Serialize for FieldErrors {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (field, list) in &self.0 {
-            map.serialize_entry(field, list)?;
+        for (field, error) in &self.0 {
+            match error {
+                FieldError::Messages(list) => map.serialize_entry(field, list)?,
+                FieldError::Items(items) => map.serialize_entry(field, &ItemErrors(items))?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// `{"0": [...], "2": [...]}`: DRF's shape for a list field's failing items.
+struct ItemErrors<'a>(&'a [(usize, Vec<String>)]);
+
+impl Serialize for ItemErrors<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (index, list) in self.0 {
+            map.serialize_entry(&index.to_string(), list)?;
         }
         map.end()
     }

@@ -11,9 +11,10 @@ mod list_query;
 mod notifier;
 mod notifier_input;
 mod permission;
+mod send_input;
 mod user;
 
-pub use error::{FieldErrors, messages};
+pub use error::{FieldError, FieldErrors, messages};
 pub use list_query::{
     DEFAULT_PAGE_SIZE, Direction, InvalidPage, ListQuery, MAX_PAGE_SIZE, OrderField,
 };
@@ -22,4 +23,5 @@ pub use notifier::{
 };
 pub use notifier_input::{parse_create, parse_partial_update, parse_replace};
 pub use permission::{Permission, UnknownPermission};
+pub use send_input::{MAX_RECIPIENTS, SendRequest, parse_send, parse_test};
 pub use user::{Principal, User, validate_username};

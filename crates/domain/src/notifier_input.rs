@@ -144,7 +144,7 @@ impl Parsed {
 }
 
 /// `CharField(max_length=max)`: trimmed, not blank, length and NUL validators all reported.
-fn text(value: &Value, max: usize) -> Result<String, Vec<String>> {
+pub(crate) fn text(value: &Value, max: usize) -> Result<String, Vec<String>> {
     let text = coerce::text(value).map_err(|m| vec![m.to_owned()])?;
     if text.is_empty() {
         return Err(vec![messages::BLANK.to_owned()]);
@@ -163,7 +163,11 @@ fn text(value: &Value, max: usize) -> Result<String, Vec<String>> {
     }
 }
 
-fn email(value: &Value) -> Result<String, Vec<String>> {
+/// `EmailField(max_length=254)`; a non-string is "Enter a valid email address." in DRF.
+pub(crate) fn email(value: &Value) -> Result<String, Vec<String>> {
+    if coerce::text(value) == Err(messages::NOT_A_STRING) {
+        return Err(vec![messages::INVALID_EMAIL.to_owned()]);
+    }
     let address = text(value, 254);
     let candidate = match &address {
         Ok(a) => a.clone(),

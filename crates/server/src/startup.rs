@@ -2,11 +2,13 @@
 //! listener bound. `main` and the tests call the same [`Application::build`].
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use notifier_mailer::{Mailer, MailerConfig};
 use notifier_persistence::{Bootstrap, DatabaseConnection, SecretBox};
 use notifier_web::{ACCESS_LOG_FORMAT, AppState};
 use secrecy::ExposeSecret;
@@ -22,6 +24,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = open_database(&settings).await?;
         let secrets = secret_box(&settings)?;
+        let mailer = mailer(&settings)?;
         secrets.verify(&db).await?;
         bootstrap(&db, &settings).await?;
 
@@ -33,6 +36,7 @@ impl Application {
             secrets,
             expose_passwords: settings.security.expose_passwords,
             body_limit: settings.server.body_limit,
+            mailer,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -82,6 +86,23 @@ fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
         SecretBox::from_base64(inline)?
     };
     Ok(secrets)
+}
+
+/// The SMTP client shared by all workers; a bad extra CA file stops the start.
+fn mailer(settings: &Settings) -> anyhow::Result<Mailer> {
+    let extra_ca_file = settings.smtp.extra_ca_file.trim();
+    let extra_ca_pem = if extra_ca_file.is_empty() {
+        None
+    } else {
+        let pem = std::fs::read(extra_ca_file)
+            .with_context(|| format!("cannot read smtp.extra_ca_file {extra_ca_file}"))?;
+        Some(pem)
+    };
+    let config = MailerConfig {
+        timeout: Duration::from_secs(settings.smtp.timeout_secs),
+        extra_ca_pem,
+    };
+    Ok(Mailer::new(config)?)
 }
 
 async fn bootstrap(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {

@@ -16,12 +16,17 @@ pub enum ApiError {
     NotFound,
     NotifierNotFound,
     InvalidPage,
-    MethodNotAllowed { method: String, allow: &'static str },
+    MethodNotAllowed {
+        method: String,
+        allow: &'static str,
+    },
     UnsupportedMediaType(String),
     PayloadTooLarge,
     ParseError(String),
     Validation(FieldErrors),
     NonFieldError(String),
+    /// The SMTP exchange failed; the text is the mailer's client-safe reason.
+    SmtpFailure(String),
     Unavailable(Box<dyn std::error::Error + Send + Sync>),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -48,6 +53,7 @@ impl ApiError {
             ApiError::ParseError(reason) => detail(&format!("JSON parse error - {reason}")),
             ApiError::Validation(errors) => json!(errors),
             ApiError::NonFieldError(message) => json!({ "non_field_errors": [message] }),
+            ApiError::SmtpFailure(reason) => detail(&format!("SMTP error: {reason}")),
             ApiError::Unavailable(_) => detail("Service temporarily unavailable, try again later."),
             ApiError::Internal(_) => detail("A server error occurred."),
         }
@@ -76,6 +82,7 @@ impl ResponseError for ApiError {
             ApiError::ParseError(_) | ApiError::Validation(_) | ApiError::NonFieldError(_) => {
                 StatusCode::BAD_REQUEST
             }
+            ApiError::SmtpFailure(_) => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

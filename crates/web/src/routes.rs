@@ -5,13 +5,14 @@ use actix_web::web;
 
 use crate::auth::resolve_principal;
 use crate::handlers::not_allowed::{not_allowed, not_found};
-use crate::handlers::{create, delete, health, list, me, retrieve, update};
+use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_check, update};
 
 pub const NOTIFIERS_PATH: &str = "/api/notifications/notifiers/email";
 
 const COLLECTION_ALLOW: &str = "GET, POST, HEAD, OPTIONS";
 const ITEM_ALLOW: &str = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS";
 const ME_ALLOW: &str = "GET, HEAD, OPTIONS";
+const ACTION_ALLOW: &str = "POST, OPTIONS";
 
 /// Registers every route; `main` and the tests build the same app through this.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -35,6 +36,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::put().to(update::replace))
                         .route(web::delete().to(delete::delete))
                         .default_service(web::to(not_allowed(ITEM_ALLOW))),
+                )
+                .service(
+                    web::resource(with_slash(
+                        "/notifications/notifiers/email/{id:[0-9]+}/test",
+                    ))
+                    .route(web::post().to(smtp_check::smtp_check))
+                    .default_service(web::to(not_allowed(ACTION_ALLOW))),
+                )
+                .service(
+                    web::resource(with_slash(
+                        "/notifications/notifiers/email/{id:[0-9]+}/send",
+                    ))
+                    .route(web::post().to(send::send))
+                    .default_service(web::to(not_allowed(ACTION_ALLOW))),
                 )
                 .service(
                     web::resource(with_slash("/me"))

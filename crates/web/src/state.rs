@@ -1,8 +1,9 @@
 //! What every handler shares, built once at start-up and cloned into each worker.
 
+use notifier_mailer::Mailer;
 use notifier_persistence::{DatabaseConnection, SecretBox};
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub secrets: SecretBox,
@@ -10,4 +11,6 @@ pub struct AppState {
     pub expose_passwords: bool,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// SMTP delivery, with its per-notifier connection pool.
+    pub mailer: Mailer,
 }

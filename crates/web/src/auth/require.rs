@@ -34,6 +34,7 @@ pub mod markers {
     marker!(RetrieveNotifier, Some(Permission::RetrieveNotifier));
     marker!(UpdateNotifier, Some(Permission::UpdateNotifier));
     marker!(DeleteNotifier, Some(Permission::DeleteNotifier));
+    marker!(SendWithNotifier, Some(Permission::SendWithNotifier));
     marker!(AdminOnly, None);
 }
 

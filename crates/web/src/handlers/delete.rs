@@ -10,6 +10,8 @@ pub async fn delete(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    notifiers::delete(&state.db, parse_id(&id)?).await?;
+    let id = parse_id(&id)?;
+    notifiers::delete(&state.db, id).await?;
+    state.mailer.forget(id);
     Ok(HttpResponse::NoContent().finish())
 }

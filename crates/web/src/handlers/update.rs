@@ -44,6 +44,8 @@ async fn apply(
         Err(errors) => return Err(with_duplicate_name(state, body, Some(id), errors).await),
     };
     let notifier = notifiers::update(&state.db, &state.secrets, id, changes).await?;
+    // Pooled SMTP connections were opened with the old settings.
+    state.mailer.forget(id);
     Ok(notifier_json(
         StatusCode::OK,
         &notifier,

@@ -1,0 +1,50 @@
+use std::time::Instant;
+
+use actix_web::{HttpResponse, web};
+use notifier_domain::parse_test;
+use notifier_persistence::notifiers;
+use serde::Serialize;
+
+use super::{parse_id, smtp_settings};
+use crate::auth::{Require, markers::SendWithNotifier};
+use crate::body::JsonObject;
+use crate::{ApiError, AppState};
+
+#[derive(Serialize)]
+struct CheckResponse {
+    success: bool,
+    detail: String,
+    duration_ms: u128,
+}
+
+/// POST .../{id}/test: connect, TLS, AUTH, QUIT; with `to`, also send a short message.
+/// A failed check is still a 200: the answer is about the settings, not the request.
+pub async fn smtp_check(
+    _: Require<SendWithNotifier>,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let notifier = notifiers::get(&state.db, &state.secrets, parse_id(&id)?).await?;
+    let to = parse_test(&body).map_err(ApiError::Validation)?;
+    let started = Instant::now();
+    let outcome = state
+        .mailer
+        .check(&smtp_settings(&notifier), to.as_deref())
+        .await;
+    let duration_ms = started.elapsed().as_millis();
+    let (success, detail) = match outcome {
+        Ok(done) => (true, done.detail),
+        Err(e) => (false, e.to_string()),
+    };
+    log::info!(
+        "smtp test notifier={} recipients={} success={success} duration_ms={duration_ms} detail={detail:?}",
+        notifier.id,
+        usize::from(to.is_some()),
+    );
+    Ok(HttpResponse::Ok().json(CheckResponse {
+        success,
+        detail,
+        duration_ms,
+    }))
+}
