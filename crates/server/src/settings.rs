@@ -89,6 +89,7 @@ impl Settings {
             Environment::with_prefix("NOTIFIER")
                 .prefix_separator("__")
                 .separator("__")
+                .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("server.cors_allowed_origins"),
         );

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use notifier_mailer::{Mailer, MailerConfig};
@@ -38,9 +38,14 @@ impl Application {
             body_limit: settings.server.body_limit,
             mailer,
         });
+        let origins = settings.server.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
+            let cors = notifier_web::cors(&origins);
             App::new()
                 .app_data(state.clone())
+                // Outermost after the log: preflights are answered before authentication.
+                .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+                .wrap(from_fn(notifier_web::sorted_preflight_lists))
                 .wrap(Logger::new(ACCESS_LOG_FORMAT))
                 .configure(notifier_web::configure)
         });

@@ -6,6 +6,8 @@
 
 mod auth;
 mod body;
+mod cors;
+mod dashboard;
 mod dto;
 mod error;
 mod handlers;
@@ -13,6 +15,7 @@ mod links;
 mod routes;
 mod state;
 
+pub use cors::{cors, sorted_preflight_lists};
 pub use error::ApiError;
 pub use routes::configure;
 pub use state::AppState;

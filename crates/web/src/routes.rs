@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .default_service(web::to(not_found)),
         )
+        .configure(crate::dashboard::configure)
         .default_service(web::to(not_found));
 }
 
