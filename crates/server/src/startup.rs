@@ -10,7 +10,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use notifier_mailer::{Mailer, MailerConfig};
 use notifier_persistence::{Bootstrap, DatabaseConnection, SecretBox};
-use notifier_web::{ACCESS_LOG_FORMAT, AppState};
+use notifier_web::{ACCESS_LOG_FORMAT, AppState, Metrics};
 use secrecy::ExposeSecret;
 
 use crate::settings::Settings;
@@ -25,6 +25,10 @@ impl Application {
         let db = open_database(&settings).await?;
         let secrets = secret_box(&settings)?;
         let mailer = mailer(&settings)?;
+        let metrics = Metrics::new()?;
+        let request_metrics = metrics
+            .middleware()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         secrets.verify(&db).await?;
         bootstrap(&db, &settings).await?;
 
@@ -37,6 +41,7 @@ impl Application {
             expose_passwords: settings.security.expose_passwords,
             body_limit: settings.server.body_limit,
             mailer,
+            metrics: metrics.clone(),
         });
         let origins = settings.server.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
@@ -46,6 +51,7 @@ impl Application {
                 // Outermost after the log: preflights are answered before authentication.
                 .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
                 .wrap(from_fn(notifier_web::sorted_preflight_lists))
+                .wrap(request_metrics.clone())
                 .wrap(Logger::new(ACCESS_LOG_FORMAT))
                 .configure(notifier_web::configure)
         });

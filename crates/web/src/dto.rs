@@ -4,19 +4,25 @@ use chrono::{DateTime, Utc};
 use notifier_domain::{MASKED_PASSWORD, Notifier};
 use serde::Serialize;
 
-#[derive(Serialize)]
+/// A notifier as responses show it; `password` is `********` unless the server exposes it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Notifier)]
 pub struct NotifierResponse<'a> {
+    #[schema(read_only)]
     id: i64,
     name: &'a str,
     host: &'a str,
     port: u16,
     username: &'a str,
+    #[schema(example = "********")]
     password: &'a str,
     from_email: &'a str,
     use_tls: bool,
     use_ssl: bool,
     fail_silently: bool,
+    #[schema(read_only, format = DateTime, example = "2025-12-28T17:43:38.130046Z")]
     created_at: String,
+    #[schema(read_only, format = DateTime, example = "2025-12-28T17:43:38.130046Z")]
     updated_at: String,
 }
 
@@ -43,7 +49,9 @@ impl<'a> NotifierResponse<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// One page of the list, with absolute links to its neighbours.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = NotifierPage)]
 pub struct PageResponse<'a> {
     pub count: u64,
     pub next: Option<String>,

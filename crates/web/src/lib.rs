@@ -12,12 +12,16 @@ mod dto;
 mod error;
 mod handlers;
 mod links;
+mod metrics;
+mod openapi;
 mod routes;
 mod state;
 
 pub use cors::{cors, sorted_preflight_lists};
 pub use error::ApiError;
-pub use routes::configure;
+pub use metrics::Metrics;
+pub use openapi::document as openapi_document;
+pub use routes::{ROUTES, configure};
 pub use state::AppState;
 
 /// The access-log format: method, path, status and latency; never headers or bodies.

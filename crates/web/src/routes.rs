@@ -1,60 +1,89 @@
 //! The route table. Every path also answers with a trailing slash.
 
+use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::resolve_principal;
+use crate::handlers::metadata::{me_options, notifier_options};
 use crate::handlers::not_allowed::{not_allowed, not_found};
 use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_check, update};
 
 pub const NOTIFIERS_PATH: &str = "/api/notifications/notifiers/email";
 
+const COLLECTION: &str = "/api/notifications/notifiers/email";
+const ITEM: &str = "/api/notifications/notifiers/email/{id}";
+const CHECK: &str = "/api/notifications/notifiers/email/{id}/test";
+const SEND: &str = "/api/notifications/notifiers/email/{id}/send";
+const ME: &str = "/api/me";
+
 const COLLECTION_ALLOW: &str = "GET, POST, HEAD, OPTIONS";
 const ITEM_ALLOW: &str = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS";
-const ME_ALLOW: &str = "GET, HEAD, OPTIONS";
 const ACTION_ALLOW: &str = "POST, OPTIONS";
+pub(crate) const ME_ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// Every route with the methods it serves, in OpenAPI path syntax: the 405 answers'
+/// `Allow` headers come from here, and a test holds the schema to exactly this list.
+pub const ROUTES: [(&str, &str); 8] = [
+    (COLLECTION, COLLECTION_ALLOW),
+    (ITEM, ITEM_ALLOW),
+    (CHECK, ACTION_ALLOW),
+    (SEND, ACTION_ALLOW),
+    (ME, ME_ALLOW),
+    ("/healthz", "GET"),
+    ("/readyz", "GET"),
+    ("/metrics", "GET"),
+];
 
 /// Registers every route; `main` and the tests build the same app through this.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
+    cfg.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/schema", crate::openapi::document()))
+        .route(
+            "/api/docs",
+            web::get().to(|| async { redirect("/api/docs/") }),
+        )
+        .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(crate::metrics::metrics))
         .service(
             web::scope("/api")
                 .wrap(from_fn(resolve_principal))
                 .service(
-                    web::resource(with_slash("/notifications/notifiers/email"))
+                    resource(COLLECTION)
                         .route(web::get().to(list::list))
                         .route(web::head().to(list::list))
                         .route(web::post().to(create::create))
+                        .route(options().to(notifier_options("POST", COLLECTION_ALLOW)))
                         .default_service(web::to(not_allowed(COLLECTION_ALLOW))),
                 )
                 .service(
-                    web::resource(with_slash("/notifications/notifiers/email/{id:[0-9]+}"))
+                    resource(ITEM)
                         .route(web::get().to(retrieve::retrieve))
                         .route(web::head().to(retrieve::retrieve))
                         .route(web::patch().to(update::partial_update))
                         .route(web::put().to(update::replace))
                         .route(web::delete().to(delete::delete))
+                        .route(options().to(notifier_options("PUT", ITEM_ALLOW)))
                         .default_service(web::to(not_allowed(ITEM_ALLOW))),
                 )
                 .service(
-                    web::resource(with_slash(
-                        "/notifications/notifiers/email/{id:[0-9]+}/test",
-                    ))
-                    .route(web::post().to(smtp_check::smtp_check))
-                    .default_service(web::to(not_allowed(ACTION_ALLOW))),
+                    resource(CHECK)
+                        .route(web::post().to(smtp_check::smtp_check))
+                        .route(options().to(notifier_options("POST", ACTION_ALLOW)))
+                        .default_service(web::to(not_allowed(ACTION_ALLOW))),
                 )
                 .service(
-                    web::resource(with_slash(
-                        "/notifications/notifiers/email/{id:[0-9]+}/send",
-                    ))
-                    .route(web::post().to(send::send))
-                    .default_service(web::to(not_allowed(ACTION_ALLOW))),
+                    resource(SEND)
+                        .route(web::post().to(send::send))
+                        .route(options().to(notifier_options("POST", ACTION_ALLOW)))
+                        .default_service(web::to(not_allowed(ACTION_ALLOW))),
                 )
                 .service(
-                    web::resource(with_slash("/me"))
+                    resource(ME)
                         .route(web::get().to(me::me))
                         .route(web::head().to(me::me))
+                        .route(options().to(me_options))
                         .default_service(web::to(not_allowed(ME_ALLOW))),
                 )
                 .default_service(web::to(not_found)),
@@ -63,6 +92,67 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(not_found));
 }
 
-fn with_slash(path: &str) -> [String; 2] {
-    [path.to_owned(), format!("{path}/")]
+/// A resource inside the `/api` scope for an OpenAPI-style path, with and without the
+/// trailing slash; `{id}` only matches digits, so other ids are routing 404s as in DRF.
+fn resource(path: &str) -> actix_web::Resource {
+    let scoped = path
+        .trim_start_matches("/api")
+        .replace("{id}", "{id:[0-9]+}");
+    web::resource([scoped.clone(), format!("{scoped}/")])
+}
+
+fn options() -> actix_web::Route {
+    web::method(Method::OPTIONS)
+}
+
+fn redirect(to: &'static str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::ROUTES;
+
+    /// HEAD and OPTIONS come with GET and every route; the schema describes the rest.
+    fn served() -> BTreeSet<(String, String)> {
+        ROUTES
+            .iter()
+            .flat_map(|(path, allow)| {
+                allow
+                    .split(", ")
+                    .filter(|m| !matches!(*m, "HEAD" | "OPTIONS"))
+                    .map(|m| (path.to_string(), m.to_lowercase()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_schema_describes_exactly_the_served_routes() {
+        let document = crate::openapi::document();
+        let described: BTreeSet<(String, String)> = document
+            .paths
+            .paths
+            .iter()
+            .flat_map(|(path, item)| {
+                let json = serde_json::to_value(item).unwrap_or_default();
+                let methods: Vec<String> = json
+                    .as_object()
+                    .map(|o| o.keys().filter(|k| is_method(k)).cloned().collect())
+                    .unwrap_or_default();
+                methods.into_iter().map(move |m| (path.clone(), m))
+            })
+            .collect();
+        assert_eq!(described, served());
+    }
+
+    fn is_method(key: &str) -> bool {
+        matches!(
+            key,
+            "get" | "post" | "put" | "patch" | "delete" | "head" | "options"
+        )
+    }
 }

@@ -1,6 +1,8 @@
 //! What every handler shares, built once at start-up and cloned into each worker.
 
 use notifier_mailer::Mailer;
+
+use crate::Metrics;
 use notifier_persistence::{DatabaseConnection, SecretBox};
 
 #[derive(Clone)]
@@ -13,4 +15,5 @@ pub struct AppState {
     pub body_limit: usize,
     /// SMTP delivery, with its per-notifier connection pool.
     pub mailer: Mailer,
+    pub metrics: Metrics,
 }

@@ -8,10 +8,27 @@ use serde_json::{Map, Value};
 use super::notifier_json;
 use crate::auth::{Require, markers::CreateNotifier};
 use crate::body::JsonObject;
+use crate::dto::NotifierResponse;
 use crate::links::absolute_path;
+use crate::openapi::{Detail, FieldErrorsBody, NotifierWrite};
 use crate::routes::NOTIFIERS_PATH;
 use crate::{ApiError, AppState};
 
+/// Create a notifier (permission 2831); `Location` names the new resource.
+#[utoipa::path(
+    post, path = "/api/notifications/notifiers/email", tag = "notifiers",
+    request_body(content = NotifierWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = NotifierResponse,
+            headers(("Location" = String, description = "URL of the new notifier"))),
+        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
+        (status = 413, description = "Body over `server.body_limit`", body = Detail),
+        (status = 415, description = "Content-Type is not application/json", body = Detail),
+        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
+        (status = 403, description = "Authenticated but without the permission code", body = Detail),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn create(
     _: Require<CreateNotifier>,
     req: HttpRequest,

@@ -5,9 +5,42 @@ use notifier_persistence::notifiers;
 use crate::auth::{Require, markers::ListNotifiers};
 use crate::dto::{NotifierResponse, PageResponse};
 use crate::links::{page_link, query_pairs};
+use crate::openapi::Detail;
 use crate::{ApiError, AppState};
 
-/// GET the collection: filtered, searched, ordered, paginated (§4).
+/// The list's query parameters (§4).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ListParams {
+    /// Page number from 1, or `last`.
+    page: Option<String>,
+    /// Items per page: default 20, at most 100.
+    page_size: Option<u32>,
+    /// Case-insensitive substring of name, host, username or from_email; several terms
+    /// separated by spaces or commas must all match.
+    search: Option<String>,
+    /// `id`, `name`, `created_at` or `updated_at`, `-` for descending; comma-separated.
+    ordering: Option<String>,
+    /// Exact host.
+    host: Option<String>,
+    use_tls: Option<bool>,
+    use_ssl: Option<bool>,
+    fail_silently: Option<bool>,
+}
+
+/// List notifiers (permission 2830): filtered, searched, ordered, paginated.
+#[utoipa::path(
+    get, path = "/api/notifications/notifiers/email", tag = "notifiers",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page of notifiers", body = PageResponse),
+        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
+        (status = 403, description = "Authenticated but without the permission code", body = Detail),
+        (status = 404, description = "`page` out of range or not a positive integer", body = Detail),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn list(
     _: Require<ListNotifiers>,
     req: HttpRequest,

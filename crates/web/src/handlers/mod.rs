@@ -5,6 +5,7 @@ pub mod delete;
 pub mod health;
 pub mod list;
 pub mod me;
+pub mod metadata;
 pub mod not_allowed;
 pub mod retrieve;
 pub mod send;

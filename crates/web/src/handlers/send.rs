@@ -9,16 +9,33 @@ use serde::Serialize;
 use super::{parse_id, smtp_settings};
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
+use crate::openapi::{Detail, FieldErrorsBody, SendBody};
 use crate::{ApiError, AppState};
 
-#[derive(Serialize)]
-struct SendResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SendResponse {
     sent: u8,
     message_id: Option<String>,
     detail: &'static str,
 }
 
-/// POST .../{id}/send: one message; 502 on SMTP failure unless the notifier fails silently,
+#[utoipa::path(
+    post, path = "/api/notifications/notifiers/email/{id}/send", tag = "sending",
+    params(("id" = i64, Path, description = "The notifier's id")),
+    request_body(content = SendBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Sent (`sent: 1`), or failed with `fail_silently` (`sent: 0`)", body = SendResponse),
+        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
+        (status = 413, description = "Body over `server.body_limit`", body = Detail),
+        (status = 415, description = "Content-Type is not application/json", body = Detail),
+        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
+        (status = 403, description = "Authenticated but without the permission code", body = Detail),
+        (status = 404, description = "No notifier with this id", body = Detail),
+        (status = 502, description = "The SMTP exchange failed: `SMTP error: <reason>`", body = Detail),
+    ),
+    security(("Token" = [])),
+)]
+/// POST .../{id}/send (permission 2835): one message; 502 on SMTP failure unless the notifier fails silently,
 /// which answers 200 with `sent: 0` as Django's `send_mail` returns 0.
 pub async fn send(
     _: Require<SendWithNotifier>,
@@ -38,6 +55,7 @@ pub async fn send(
     let id = notifier.id;
     match outcome {
         Ok(message_id) => {
+            state.metrics.mail_sent(id);
             log::info!(
                 "smtp send notifier={id} recipients={recipients} outcome=sent duration_ms={duration_ms}"
             );
@@ -48,6 +66,7 @@ pub async fn send(
             }))
         }
         Err(e) => {
+            state.metrics.mail_failed(id);
             log::warn!(
                 "smtp send notifier={id} recipients={recipients} outcome=failed duration_ms={duration_ms} error={e}"
             );

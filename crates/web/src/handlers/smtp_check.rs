@@ -8,16 +8,32 @@ use serde::Serialize;
 use super::{parse_id, smtp_settings};
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
+use crate::openapi::{CheckBody, Detail, FieldErrorsBody};
 use crate::{ApiError, AppState};
 
-#[derive(Serialize)]
-struct CheckResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CheckResponse {
     success: bool,
     detail: String,
     duration_ms: u128,
 }
 
-/// POST .../{id}/test: connect, TLS, AUTH, QUIT; with `to`, also send a short message.
+#[utoipa::path(
+    post, path = "/api/notifications/notifiers/email/{id}/test", tag = "sending",
+    params(("id" = i64, Path, description = "The notifier's id")),
+    request_body(content = Option<CheckBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The outcome of the check, successful or not", body = CheckResponse),
+        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
+        (status = 413, description = "Body over `server.body_limit`", body = Detail),
+        (status = 415, description = "Content-Type is not application/json", body = Detail),
+        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
+        (status = 403, description = "Authenticated but without the permission code", body = Detail),
+        (status = 404, description = "No notifier with this id", body = Detail),
+    ),
+    security(("Token" = [])),
+)]
+/// POST .../{id}/test (permission 2835): connect, TLS, AUTH, QUIT; with `to`, also send a short message.
 /// A failed check is still a 200: the answer is about the settings, not the request.
 pub async fn smtp_check(
     _: Require<SendWithNotifier>,

@@ -8,9 +8,26 @@ use super::create::with_duplicate_name;
 use super::{notifier_json, parse_id};
 use crate::auth::{Require, markers::UpdateNotifier};
 use crate::body::JsonObject;
+use crate::dto::NotifierResponse;
+use crate::openapi::{Detail, FieldErrorsBody, NotifierWrite};
 use crate::{ApiError, AppState};
 
-/// PATCH: any subset of fields.
+/// Update some fields of a notifier (permission 2833).
+#[utoipa::path(
+    patch, path = "/api/notifications/notifiers/email/{id}", tag = "notifiers",
+    params(("id" = i64, Path, description = "The notifier's id")),
+    request_body(content = NotifierWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated notifier", body = NotifierResponse),
+        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
+        (status = 413, description = "Body over `server.body_limit`", body = Detail),
+        (status = 415, description = "Content-Type is not application/json", body = Detail),
+        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
+        (status = 403, description = "Authenticated but without the permission code", body = Detail),
+        (status = 404, description = "No notifier with this id", body = Detail),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn partial_update(
     _: Require<UpdateNotifier>,
     id: web::Path<String>,
@@ -20,7 +37,22 @@ pub async fn partial_update(
     apply(&state, &id, &body, parse_partial_update).await
 }
 
-/// PUT: create's required fields; omitted optional fields keep their stored values.
+/// Replace a notifier (permission 2833): create's required fields; omitted optional fields keep their values.
+#[utoipa::path(
+    put, path = "/api/notifications/notifiers/email/{id}", tag = "notifiers",
+    params(("id" = i64, Path, description = "The notifier's id")),
+    request_body(content = NotifierWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated notifier", body = NotifierResponse),
+        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
+        (status = 413, description = "Body over `server.body_limit`", body = Detail),
+        (status = 415, description = "Content-Type is not application/json", body = Detail),
+        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
+        (status = 403, description = "Authenticated but without the permission code", body = Detail),
+        (status = 404, description = "No notifier with this id", body = Detail),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn replace(
     _: Require<UpdateNotifier>,
     id: web::Path<String>,
