@@ -24,6 +24,8 @@ pub enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Print the effective configuration, every secret redacted.
+    Config,
     /// Manage users and their permission codes.
     #[command(subcommand)]
     User(UserCommand),

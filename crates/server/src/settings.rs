@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use config::{Config, Environment, File, FileFormat};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 const SHIPPED_CONFIG: &str = "config/default.toml";
@@ -116,6 +116,57 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The effective configuration as TOML, with the database password, secret key and
+    /// admin token replaced by `***`: safe to paste into a ticket.
+    pub fn redacted_toml(&self) -> String {
+        let quote = |text: &str| serde_json::Value::from(text).to_string();
+        let secret = |value: &SecretString| {
+            if value.expose_secret().is_empty() {
+                quote("")
+            } else {
+                quote("***")
+            }
+        };
+        let origins: Vec<String> = self
+            .server
+            .cors_allowed_origins
+            .iter()
+            .map(|o| quote(o))
+            .collect();
+        let optional = |key: &str, value: Option<String>, note: &str| match value {
+            Some(value) => format!("{key} = {value}\n"),
+            None => format!("# {key} = ({note})\n"),
+        };
+        format!(
+            "[server]\nlisten = {}\n{}body_limit = {}\ncors_allowed_origins = [{}]\n\n\
+             [database]\nurl = {}\n{}\n\
+             [security]\nsecret_key = {}\nsecret_key_file = {}\nexpose_passwords = {}\nadmin_token = {}\n\n\
+             [smtp]\ntimeout_secs = {}\nextra_ca_file = {}\n",
+            quote(&self.server.listen),
+            optional(
+                "workers",
+                self.server.workers.map(|w| w.to_string()),
+                "one per core"
+            ),
+            self.server.body_limit,
+            origins.join(", "),
+            quote(&redact_url(&self.database.url)),
+            optional(
+                "max_connections",
+                self.database.max_connections.map(|m| m.to_string()),
+                "backend default"
+            ),
+            secret(&self.security.secret_key),
+            quote(&self.security.secret_key_file.display().to_string()),
+            self.security.expose_passwords,
+            secret(&self.security.admin_token),
+            self.smtp.timeout_secs,
+            quote(&self.smtp.extra_ca_file),
+        )
+    }
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -141,6 +192,22 @@ mod tests {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
         let settings = Settings::load(Some(&shipped));
         assert!(settings.is_ok(), "{settings:?}");
+    }
+
+    #[test]
+    fn printed_configuration_hides_every_secret() {
+        let mut settings = Settings::load(None).expect("defaults load");
+        settings.database.url = "postgres://app:db-password@db/notifier".into();
+        settings.security.secret_key = SecretString::from("a2V5LWtleS1rZXk=");
+        settings.security.admin_token = SecretString::from("admin-token-value");
+        let printed = settings.redacted_toml();
+        for secret in ["db-password", "a2V5LWtleS1rZXk=", "admin-token-value"] {
+            assert!(!printed.contains(secret), "{secret} leaked:\n{printed}");
+        }
+        assert!(
+            printed.contains("postgres://app:***@db/notifier"),
+            "{printed}"
+        );
     }
 
     #[test]
