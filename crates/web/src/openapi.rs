@@ -63,15 +63,20 @@ pub struct FieldErrorsBody(std::collections::HashMap<String, serde_json::Value>)
 #[allow(dead_code)]
 pub struct NotifierWrite {
     /// Trimmed; 1-255 characters; unique regardless of case.
-    #[schema(min_length = 1, max_length = 255, example = "hamgam_mail")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"\S",
+        example = "hamgam_mail"
+    )]
     pub name: Option<String>,
     /// A DNS host name or an IP literal.
-    #[schema(max_length = 255, example = "mail.hamgam.online")]
+    #[schema(format = Hostname, max_length = 255, example = "mail.hamgam.online")]
     pub host: Option<String>,
     /// Defaults on create to 465 with `use_ssl`, else 587 with `use_tls`, else 25.
     #[schema(minimum = 1, maximum = 65535, example = 887)]
     pub port: Option<u16>,
-    #[schema(min_length = 1, max_length = 255, example = "info")]
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S", example = "info")]
     pub username: Option<String>,
     /// Stored encrypted. On PATCH/PUT, `********` keeps the stored password.
     #[schema(
