@@ -46,10 +46,9 @@ pub async fn revoke(db: &impl ConnectionTrait, key: &str) -> Result<()> {
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
-        Err(Error::NoSuchToken)
-    } else {
-        Ok(())
+        return Err(Error::NoSuchToken);
     }
+    crate::auth_epoch::advance(db).await
 }
 
 /// The principal behind a key, active or not; `None` for an unknown or revoked key.

@@ -17,6 +17,7 @@ mod openapi;
 mod routes;
 mod state;
 
+pub use auth::PrincipalCache;
 pub use cors::{cors, sorted_preflight_lists};
 pub use error::ApiError;
 pub use metrics::Metrics;

@@ -3,6 +3,7 @@
 use notifier_mailer::Mailer;
 
 use crate::Metrics;
+use crate::auth::PrincipalCache;
 use notifier_persistence::{DatabaseConnection, SecretBox};
 
 #[derive(Clone)]
@@ -16,4 +17,6 @@ pub struct AppState {
     /// SMTP delivery, with its per-notifier connection pool.
     pub mailer: Mailer,
     pub metrics: Metrics,
+    /// Token lookups, valid until users, grants or tokens change.
+    pub principals: PrincipalCache,
 }

@@ -36,7 +36,7 @@ async fn outcome_for(state: &AppState, credentials: Credentials<'_>) -> AuthOutc
         Credentials::Malformed(message) => return AuthOutcome::Rejected(message),
         Credentials::Key(key) => key,
     };
-    match notifier_persistence::tokens::authenticate(&state.db, key).await {
+    match cached_authenticate(state, key).await {
         Ok(None) => AuthOutcome::Rejected(INVALID_TOKEN),
         Ok(Some(principal)) if !principal.user.is_active => AuthOutcome::Rejected(INACTIVE_USER),
         Ok(Some(principal)) => AuthOutcome::Authenticated(principal),
@@ -45,4 +45,21 @@ async fn outcome_for(state: &AppState, credentials: Credentials<'_>) -> AuthOutc
             AuthOutcome::LookupFailed
         }
     }
+}
+
+/// One epoch read; the three-query lookup only when the cache has nothing current.
+async fn cached_authenticate(
+    state: &AppState,
+    key: &str,
+) -> notifier_persistence::Result<Option<notifier_domain::Principal>> {
+    let epoch = notifier_persistence::auth_epoch::current(&state.db).await?;
+    let key_hash = notifier_persistence::tokens::hash_key(key);
+    if let Some(principal) = state.principals.get(&key_hash, &epoch) {
+        return Ok(Some(principal));
+    }
+    let found = notifier_persistence::tokens::authenticate(&state.db, key).await?;
+    if let Some(principal) = &found {
+        state.principals.insert(key_hash, epoch, principal.clone());
+    }
+    Ok(found)
 }
