@@ -173,12 +173,32 @@ pub(crate) fn email(value: &Value) -> Result<String, Vec<String>> {
         Ok(a) => a.clone(),
         Err(_) => coerce::text(value).unwrap_or_default(),
     };
-    if candidate.is_empty() || candidate.validate_email() {
+    if candidate.is_empty() || (candidate.validate_email() && has_django_domain(&candidate)) {
         return address;
     }
     let mut problems = address.err().unwrap_or_default();
     problems.push(messages::INVALID_EMAIL.to_owned());
     Err(problems)
+}
+
+/// Django's EmailValidator also wants a dotted domain with a 2+ character TLD, unless the
+/// domain is `localhost` or a bracketed IP literal.
+fn has_django_domain(address: &str) -> bool {
+    let Some((_, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    if domain.eq_ignore_ascii_case("localhost") || domain.starts_with('[') {
+        return true;
+    }
+    match domain.rsplit_once('.') {
+        Some((head, tld)) => {
+            !head.is_empty()
+                && tld.len() >= 2
+                && tld.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !tld.ends_with('-')
+        }
+        None => false,
+    }
 }
 
 fn host(value: &Value) -> Result<String, Vec<String>> {
@@ -306,6 +326,15 @@ mod tests {
                 FieldErrors::single(field, message),
                 "{field} = {value}"
             );
+        }
+    }
+
+    #[test]
+    fn localhost_and_dotted_domains_are_valid_senders() {
+        for address in ["root@localhost", "info@hamgam.online", "a@sub.example.co"] {
+            let mut input = reference_example();
+            input.insert("from_email".into(), json!(address));
+            assert!(parse_create(&input).is_ok(), "{address}");
         }
     }
 

@@ -1,0 +1,26 @@
+//! Black-box tests of the notifier API: the real application on a port-0 listener, over a
+//! database of its own per test, on SQLite and on PostgreSQL.
+//!
+//! The CLI and process tests run `target/<profile>/notifier`: build it first
+//! (`cargo build -p notifier-server`, or `cargo test --workspace`). The PostgreSQL variant of
+//! each test needs `NOTIFIER_TEST_POSTGRES_URL` (e.g. `postgres://postgres@127.0.0.1:5432/postgres`,
+//! a database that exists); each test creates and drops `notifier_test_<uuid>` on that server.
+//! Unset, those tests say they did not run, except under `CI=true`, where they fail.
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod cli;
+mod coercion;
+mod concurrency;
+mod create;
+mod delete;
+mod health;
+mod list;
+mod permissions;
+mod request_errors;
+mod secrets;
+mod serve;
+mod update;
+mod validation;

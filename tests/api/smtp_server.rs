@@ -1,0 +1,170 @@
+//! An in-process SMTP server for tests: plain, STARTTLS or implicit TLS, with AUTH, on
+//! 127.0.0.1 and a port of its own. It records each accepted message.
+//!
+//! The SMTP grammar and state machine are `mailin`'s (sans-IO); this module does the I/O,
+//! the TLS (tokio-rustls with ring) and a few replies mailin would word differently.
+//! Certificates come from a [`TestCa`] made at test time, never from files.
+//!
+//! Conventions a test can rely on:
+//! - wrong credentials get `535 5.7.8 Authentication credentials invalid`;
+//! - with `require_auth`, MAIL before AUTH gets `530 5.7.0 Authentication required`;
+//! - a recipient whose local part starts with `reject` gets `550 5.1.1 ...`.
+// Test support shared by several test crates: each uses a part of it, and setup
+// failures should panic with a message rather than be handled.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::{JoinHandle, JoinSet};
+
+// Explicit paths: this file is also included with `#[path]` from other test crates, where
+// a plain `mod ca;` would be looked up beside this file instead of under smtp_server/.
+#[path = "smtp_server/ca.rs"]
+mod ca;
+#[path = "smtp_server/session.rs"]
+mod session;
+
+pub use ca::TestCa;
+
+/// What the server offers on its socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Plain text, AUTH allowed without TLS; STARTTLS offered (optional) when `tls` is set.
+    Plain,
+    /// STARTTLS offered (needs `tls`); AUTH and MAIL only after it.
+    StartTls,
+    /// TLS from the first byte (needs `tls`).
+    ImplicitTls,
+    /// Plain text, AUTH allowed, and never STARTTLS even when `tls` is set.
+    PlainNoStartTls,
+}
+
+pub struct SmtpServerOptions {
+    pub security: Security,
+    pub tls: Option<Arc<ServerConfig>>,
+    pub username: String,
+    pub password: String,
+    pub require_auth: bool,
+}
+
+/// One message the server accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMail {
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    /// The message as sent after DATA (headers and body, dot-stuffing undone).
+    pub data: String,
+    /// The user that authenticated on this connection, if any.
+    pub auth_user: Option<String>,
+    /// Whether the message travelled over TLS (implicit or after STARTTLS).
+    pub tls: bool,
+}
+
+pub struct TestSmtpServer {
+    pub port: u16,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+struct Shared {
+    options: SmtpServerOptions,
+    mails: Mutex<Vec<ReceivedMail>>,
+    arrived: Notify,
+    connections: AtomicUsize,
+}
+
+impl TestSmtpServer {
+    /// Listens on 127.0.0.1 with a free port; serves until dropped.
+    pub async fn start(options: SmtpServerOptions) -> TestSmtpServer {
+        let needs_tls = matches!(options.security, Security::StartTls | Security::ImplicitTls);
+        assert!(
+            !needs_tls || options.tls.is_some(),
+            "{:?} needs a TLS server config",
+            options.security
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("local addr").port();
+        let shared = Arc::new(Shared {
+            options,
+            mails: Mutex::new(Vec::new()),
+            arrived: Notify::new(),
+            connections: AtomicUsize::new(0),
+        });
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
+        TestSmtpServer { port, shared, task }
+    }
+
+    pub fn received(&self) -> Vec<ReceivedMail> {
+        self.shared.mails.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` messages arrived or `timeout` passed; returns what arrived,
+    /// so the caller asserts on the count.
+    pub async fn wait_for_mail(&self, n: usize, timeout: Duration) -> Vec<ReceivedMail> {
+        let wait = async {
+            loop {
+                // Registered before the check, so a message landing in between still wakes us.
+                let arrived = self.shared.arrived.notified();
+                tokio::pin!(arrived);
+                arrived.as_mut().enable();
+                if self.shared.mails.lock().unwrap().len() >= n {
+                    return;
+                }
+                arrived.await;
+            }
+        };
+        let _ = tokio::time::timeout(timeout, wait).await;
+        self.received()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for TestSmtpServer {
+    fn drop(&mut self) {
+        // The accept task owns the connection tasks: aborting it ends them all.
+        self.task.abort();
+    }
+}
+
+/// Holds a server that accepts TCP connections and never says a word; stops when dropped.
+pub struct SilentServer {
+    task: JoinHandle<()>,
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A port where connections are accepted and then left waiting forever (timeout tests).
+pub async fn silent_server() -> (u16, SilentServer) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("local addr").port();
+    let task = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    (port, SilentServer { task })
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut sessions = JoinSet::new();
+    while let Ok((socket, _)) = listener.accept().await {
+        shared.connections.fetch_add(1, Ordering::SeqCst);
+        // A failed handshake or a vanished client ends that connection only.
+        sessions.spawn(session::serve(socket, Arc::clone(&shared)));
+        while sessions.try_join_next().is_some() {}
+    }
+}

@@ -1,0 +1,253 @@
+//! One client connection: mailin's state machine fed line by line, TLS when asked.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use mailin::{Action, AuthMechanism, Handler, Response, Session, SessionBuilder};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+
+use super::{ReceivedMail, Security, Shared};
+
+/// Per-connection facts that both the mailin handler and the I/O loop need.
+#[derive(Default)]
+struct ConnState {
+    auth_user: Option<String>,
+    /// One synthetic AUTH is accepted, to let MAIL through when auth is optional.
+    bypass_auth: bool,
+    tls: bool,
+}
+
+struct Recorder {
+    shared: Arc<Shared>,
+    state: Arc<Mutex<ConnState>>,
+    mail_from: String,
+    rcpt_to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Recorder {
+    fn check_credentials(&mut self, user: &str, password: &str) -> Response {
+        let mut state = self.state.lock().unwrap();
+        if std::mem::take(&mut state.bypass_auth) {
+            return mailin::response::AUTH_OK;
+        }
+        let options = &self.shared.options;
+        if user == options.username && password == options.password {
+            state.auth_user = Some(user.to_owned());
+            mailin::response::AUTH_OK
+        } else {
+            Response::custom(535, "5.7.8 Authentication credentials invalid".into())
+        }
+    }
+}
+
+impl Handler for Recorder {
+    fn rcpt(&mut self, to: &str) -> Response {
+        if to.trim_start_matches('<').starts_with("reject") {
+            return Response::custom(550, format!("5.1.1 <{to}>: Recipient address rejected"));
+        }
+        mailin::response::OK
+    }
+
+    fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.mail_from = from.to_owned();
+        self.rcpt_to = to.to_vec();
+        self.data.clear();
+        mailin::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let state = self.state.lock().unwrap();
+        let mail = ReceivedMail {
+            mail_from: std::mem::take(&mut self.mail_from),
+            rcpt_to: std::mem::take(&mut self.rcpt_to),
+            data: String::from_utf8_lossy(&std::mem::take(&mut self.data)).into_owned(),
+            auth_user: state.auth_user.clone(),
+            tls: state.tls,
+        };
+        self.shared.mails.lock().unwrap().push(mail);
+        self.shared.arrived.notify_waiters();
+        mailin::response::OK
+    }
+
+    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
+        self.check_credentials(user, password)
+    }
+
+    fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        self.check_credentials(user, password)
+    }
+}
+
+pub(super) async fn serve(socket: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
+    let ip = socket.peer_addr()?.ip();
+    let options = &shared.options;
+    let acceptor = options.tls.clone().map(TlsAcceptor::from);
+    let state = Arc::new(Mutex::new(ConnState::default()));
+    let mut session = build_session(&shared, Arc::clone(&state), ip);
+
+    if options.security == Security::ImplicitTls {
+        let acceptor = acceptor.expect("checked at start");
+        let stream = acceptor.accept(socket).await?;
+        tls_started(&mut session, &state);
+        converse(stream, &mut session, &shared, &state).await?;
+        return Ok(());
+    }
+    if let Some(Upgrade(plain)) = converse(socket, &mut session, &shared, &state).await? {
+        let acceptor = acceptor.expect("STARTTLS is offered only with a TLS config");
+        let stream = acceptor.accept(plain).await?;
+        tls_started(&mut session, &state);
+        // Session restarts: the client says EHLO again; no second greeting.
+        let mut stream = BufReader::new(stream);
+        serve_lines(&mut stream, &mut session, &shared, &state).await?;
+    }
+    Ok(())
+}
+
+fn build_session(
+    shared: &Arc<Shared>,
+    state: Arc<Mutex<ConnState>>,
+    ip: IpAddr,
+) -> Session<Recorder> {
+    let options = &shared.options;
+    let mut builder = SessionBuilder::new("localhost");
+    builder
+        .enable_auth(AuthMechanism::Plain)
+        .enable_auth(AuthMechanism::Login);
+    let offers_starttls = match options.security {
+        Security::StartTls => true,
+        Security::Plain => options.tls.is_some(),
+        Security::ImplicitTls | Security::PlainNoStartTls => false,
+    };
+    if offers_starttls {
+        builder.enable_start_tls();
+    }
+    if options.security != Security::StartTls {
+        builder.insecure_enable_plaintext_auth();
+    }
+    let recorder = Recorder {
+        shared: Arc::clone(shared),
+        state,
+        mail_from: String::new(),
+        rcpt_to: Vec::new(),
+        data: Vec::new(),
+    };
+    builder.build(ip, recorder)
+}
+
+fn tls_started(session: &mut Session<Recorder>, state: &Mutex<ConnState>) {
+    session.tls_active();
+    state.lock().unwrap().tls = true;
+}
+
+/// The plain-text stream handed back when the client asked for STARTTLS.
+struct Upgrade<S>(S);
+
+/// Greets, then serves lines until QUIT, EOF or STARTTLS.
+async fn converse<S>(
+    stream: S,
+    session: &mut Session<Recorder>,
+    shared: &Shared,
+    state: &Mutex<ConnState>,
+) -> std::io::Result<Option<Upgrade<S>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut stream = BufReader::new(stream);
+    write(&mut stream, &session.greeting()).await?;
+    let upgrade = serve_lines(&mut stream, session, shared, state).await?;
+    // Nothing is buffered: the client waits for the 220 before its TLS hello.
+    Ok(upgrade.then(|| Upgrade(stream.into_inner())))
+}
+
+/// Returns true when the client asked for STARTTLS and got its 220.
+async fn serve_lines<S>(
+    stream: &mut BufReader<S>,
+    session: &mut Session<Recorder>,
+    shared: &Shared,
+    state: &Mutex<ConnState>,
+) -> std::io::Result<bool>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut line = Vec::new();
+    let mut in_data = false;
+    let mut in_auth = false;
+    loop {
+        line.clear();
+        if stream.read_until(b'\n', &mut line).await? == 0 {
+            return Ok(false);
+        }
+        let is_command = !in_data && !in_auth;
+        let response = match is_command.then(|| early_mail_reply(&line, session, shared, state)) {
+            Some(Some(refusal)) => refusal,
+            _ => session.process(&line),
+        };
+        if in_data && line == b".\r\n" {
+            in_data = false;
+        }
+        in_data |= response.code == 354;
+        in_auth = response.code == 334;
+        match response.action {
+            Action::NoReply => {}
+            Action::Reply => write(stream, &response).await?,
+            Action::Close => {
+                write(stream, &response).await?;
+                return Ok(false);
+            }
+            Action::UpgradeTls => {
+                write(stream, &response).await?;
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// mailin answers MAIL before AUTH with a bare 503. Real servers say 530, and some let
+/// unauthenticated clients send: both are handled here, before mailin sees the line.
+fn early_mail_reply(
+    line: &[u8],
+    session: &mut Session<Recorder>,
+    shared: &Shared,
+    state: &Mutex<ConnState>,
+) -> Option<Response> {
+    let is_mail = line.len() >= 5 && line[..5].eq_ignore_ascii_case(b"MAIL ");
+    let (authenticated, tls) = {
+        let state = state.lock().unwrap();
+        (state.auth_user.is_some(), state.tls)
+    };
+    if !is_mail || authenticated {
+        return None;
+    }
+    let options = &shared.options;
+    if options.security == Security::StartTls && !tls {
+        return Some(Response::custom(
+            530,
+            "5.7.0 Must issue a STARTTLS command first".into(),
+        ));
+    }
+    if options.require_auth {
+        return Some(Response::custom(
+            530,
+            "5.7.0 Authentication required".into(),
+        ));
+    }
+    // mailin only takes MAIL once authenticated: satisfy it with an empty AUTH PLAIN
+    // ("\0\0" in base64) that the handler accepts without recording a user.
+    state.lock().unwrap().bypass_auth = true;
+    session.process(b"AUTH PLAIN AAA=\r\n");
+    state.lock().unwrap().bypass_auth = false;
+    None
+}
+
+async fn write<S: AsyncWrite + Unpin>(stream: &mut S, response: &Response) -> std::io::Result<()> {
+    stream.write_all(&response.buffer()?).await?;
+    stream.flush().await
+}

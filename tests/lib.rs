@@ -1,0 +1,1 @@
+//! Shared code lives in api/; this crate only hosts the test binary.
