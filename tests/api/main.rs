@@ -11,16 +11,24 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod cli;
 mod coercion;
 mod concurrency;
+mod cors;
 mod create;
+mod dashboard;
 mod delete;
 mod health;
 mod list;
+mod me;
 mod permissions;
 mod request_errors;
+mod scale_out;
+mod schema_routes;
 mod secrets;
+mod sending;
 mod serve;
+mod smtp_server;
 mod update;
 mod validation;

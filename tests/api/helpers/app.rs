@@ -16,6 +16,12 @@ pub struct AppOptions {
     pub admin_token: String,
     pub expose_passwords: bool,
     pub body_limit: usize,
+    /// `server.cors_allowed_origins`; empty sends no CORS header.
+    pub cors_allowed_origins: Vec<String>,
+    /// `smtp.timeout_secs`.
+    pub smtp_timeout_secs: u64,
+    /// `smtp.extra_ca_file`: a PEM file of test CAs to trust.
+    pub smtp_extra_ca_file: Option<PathBuf>,
 }
 
 impl Default for AppOptions {
@@ -24,6 +30,9 @@ impl Default for AppOptions {
             admin_token: format!("test-admin-{}", uuid::Uuid::new_v4().simple()),
             expose_passwords: false,
             body_limit: 65536,
+            cors_allowed_origins: Vec::new(),
+            smtp_timeout_secs: 2,
+            smtp_extra_ca_file: None,
         }
     }
 }
@@ -63,6 +72,7 @@ impl TestEnv {
 listen = "127.0.0.1:0"
 workers = 2
 body_limit = {body_limit}
+cors_allowed_origins = [{origins}]
 
 [database]
 url = {db_url}
@@ -73,8 +83,23 @@ admin_token = {admin_token}
 expose_passwords = {expose}
 
 [smtp]
-timeout_secs = 2
+timeout_secs = {smtp_timeout}
+extra_ca_file = {extra_ca}
 "#,
+            origins = options
+                .cors_allowed_origins
+                .iter()
+                .map(|o| toml_string(o))
+                .collect::<Vec<_>>()
+                .join(", "),
+            smtp_timeout = options.smtp_timeout_secs,
+            extra_ca = toml_string(
+                &options
+                    .smtp_extra_ca_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
             body_limit = options.body_limit,
             db_url = toml_string(&self.database.url),
             key_file = toml_string(&self.secret_key_path().display().to_string()),
