@@ -66,9 +66,17 @@ impl SecretBox {
                 if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
                     std::fs::create_dir_all(folder).map_err(file_error)?;
                 }
-                write_private(path, &encoded).map_err(file_error)?;
-                log::info!("generated a new secret key in {}", path.display());
-                Self::from_base64(&encoded)
+                match write_private(path, &encoded) {
+                    Ok(()) => {
+                        log::info!("generated a new secret key in {}", path.display());
+                        Self::from_base64(&encoded)
+                    }
+                    // Another instance created it first: use theirs.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Self::from_file_or_create(path)
+                    }
+                    Err(e) => Err(file_error(e)),
+                }
             }
             Err(e) => Err(file_error(e)),
         }
@@ -117,7 +125,9 @@ impl SecretBox {
                     .exec(db)
                     .await;
                 match inserted {
-                    Ok(_) => Box::pin(self.verify(db)).await,
+                    Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {
+                        Box::pin(self.verify(db)).await
+                    }
                     Err(e) => Err(e.into()),
                 }
             }
@@ -125,24 +135,25 @@ impl SecretBox {
     }
 }
 
-#[cfg(unix)]
+/// Creates `path` holding `contents`, readable by the owner only. The file appears whole or
+/// not at all (written aside, then linked into place), so an instance starting alongside
+/// never reads a half-written key; linking fails with `AlreadyExists` if one beat us to it.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    file.write_all(contents.as_bytes())
+    let aside = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&aside).and_then(|mut file| {
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&aside, path));
+    let _ = std::fs::remove_file(&aside);
+    linked
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::resolve_principal;
 use crate::handlers::metadata::{me_options, notifier_options};
-use crate::handlers::not_allowed::{not_allowed, not_found};
+use crate::handlers::not_allowed::{not_allowed, not_allowed_open, not_found};
 use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_check, update};
 
 pub const NOTIFIERS_PATH: &str = "/api/notifications/notifiers/email";
@@ -22,6 +22,7 @@ const COLLECTION_ALLOW: &str = "GET, POST, HEAD, OPTIONS";
 const ITEM_ALLOW: &str = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS";
 const ACTION_ALLOW: &str = "POST, OPTIONS";
 pub(crate) const ME_ALLOW: &str = "GET, HEAD, OPTIONS";
+const OPEN_ALLOW: &str = "GET";
 
 /// Every route with the methods it serves, in OpenAPI path syntax: the 405 answers'
 /// `Allow` headers come from here, and a test holds the schema to exactly this list.
@@ -31,9 +32,9 @@ pub const ROUTES: [(&str, &str); 8] = [
     (CHECK, ACTION_ALLOW),
     (SEND, ACTION_ALLOW),
     (ME, ME_ALLOW),
-    ("/healthz", "GET"),
-    ("/readyz", "GET"),
-    ("/metrics", "GET"),
+    ("/healthz", OPEN_ALLOW),
+    ("/readyz", OPEN_ALLOW),
+    ("/metrics", OPEN_ALLOW),
 ];
 
 /// Registers every route; `main` and the tests build the same app through this.
@@ -43,9 +44,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/docs",
             web::get().to(|| async { redirect("/api/docs/") }),
         )
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(crate::metrics::metrics))
+        .service(open_resource("/healthz").route(web::get().to(health::healthz)))
+        .service(open_resource("/readyz").route(web::get().to(health::readyz)))
+        .service(open_resource("/metrics").route(web::get().to(crate::metrics::metrics)))
         .service(
             web::scope("/api")
                 .wrap(from_fn(resolve_principal))
@@ -99,6 +100,11 @@ fn resource(path: &str) -> actix_web::Resource {
         .trim_start_matches("/api")
         .replace("{id}", "{id:[0-9]+}");
     web::resource([scoped.clone(), format!("{scoped}/")])
+}
+
+/// An unauthenticated operational route: GET only, 405 otherwise.
+fn open_resource(path: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(not_allowed_open(OPEN_ALLOW)))
 }
 
 fn options() -> actix_web::Route {

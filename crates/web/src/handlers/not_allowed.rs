@@ -18,6 +18,18 @@ pub fn not_allowed(
     }
 }
 
+/// 405 on the unauthenticated operational routes (health, readiness, metrics).
+pub fn not_allowed_open(
+    allow: &'static str,
+) -> impl Fn(HttpRequest) -> Ready<Result<HttpResponse, ApiError>> + Clone {
+    move |req| {
+        ready(Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow,
+        }))
+    }
+}
+
 /// No route matches the path (a non-integer id, say).
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
