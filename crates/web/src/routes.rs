@@ -2,7 +2,7 @@
 
 use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, guard, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::resolve_principal;
@@ -94,12 +94,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A resource inside the `/api` scope for an OpenAPI-style path, with and without the
-/// trailing slash; `{id}` only matches digits, so other ids are routing 404s as in DRF.
+/// trailing slash. `{id}` only matches digits (a guard rather than a regex segment, so
+/// the route pattern stays a clean metrics label); other ids are routing 404s, as in DRF.
 fn resource(path: &str) -> actix_web::Resource {
-    let scoped = path
-        .trim_start_matches("/api")
-        .replace("{id}", "{id:[0-9]+}");
-    web::resource([scoped.clone(), format!("{scoped}/")])
+    let scoped = path.trim_start_matches("/api");
+    let resource = web::resource([scoped.to_owned(), format!("{scoped}/")]);
+    if scoped.contains("{id}") {
+        resource.guard(guard::fn_guard(numeric_id))
+    } else {
+        resource
+    }
+}
+
+fn numeric_id(ctx: &guard::GuardContext<'_>) -> bool {
+    let path = ctx.head().uri.path();
+    let id = path
+        .strip_prefix(NOTIFIERS_PATH)
+        .and_then(|rest| rest.strip_prefix('/'));
+    let id = id
+        .map(|rest| rest.split('/').next().unwrap_or_default())
+        .unwrap_or_default();
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// An unauthenticated operational route: GET only, 405 otherwise.

@@ -7,6 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use notifier_domain::Principal;
+use notifier_persistence::DatabaseConnection;
+
+use super::epoch::EpochReader;
 
 /// Entries beyond this are dropped wholesale: tokens in use are few, and a flush is cheap.
 const CAPACITY: usize = 10_000;
@@ -14,9 +17,15 @@ const CAPACITY: usize = 10_000;
 #[derive(Clone, Default)]
 pub struct PrincipalCache {
     entries: Arc<RwLock<HashMap<String, (String, Principal)>>>,
+    epochs: EpochReader,
 }
 
 impl PrincipalCache {
+    /// The auth epoch, read no earlier than this call (shared among concurrent callers).
+    pub async fn epoch(&self, db: &DatabaseConnection) -> notifier_persistence::Result<String> {
+        self.epochs.current(db).await
+    }
+
     /// The principal cached for this key hash under exactly this epoch.
     pub fn get(&self, key_hash: &str, epoch: &str) -> Option<Principal> {
         let entries = self.entries.read().ok()?;

@@ -52,7 +52,7 @@ async fn cached_authenticate(
     state: &AppState,
     key: &str,
 ) -> notifier_persistence::Result<Option<notifier_domain::Principal>> {
-    let epoch = notifier_persistence::auth_epoch::current(&state.db).await?;
+    let epoch = state.principals.epoch(&state.db).await?;
     let key_hash = notifier_persistence::tokens::hash_key(key);
     if let Some(principal) = state.principals.get(&key_hash, &epoch) {
         return Ok(Some(principal));

@@ -3,6 +3,7 @@
 //! The extractor is each handler's first argument, so 401/403 win over body errors.
 
 mod cache;
+mod epoch;
 mod header;
 mod middleware;
 mod require;
