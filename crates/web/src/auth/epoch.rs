@@ -51,22 +51,25 @@ impl EpochReader {
     /// The epoch as of some moment after this call began.
     pub async fn current(&self, db: &DatabaseConnection) -> notifier_persistence::Result<String> {
         let mut updates = self.inner.published.subscribe();
-        let needed = {
+        // Either lead a read now, or wait for the next one (the running read started
+        // before we arrived); decided under the lock, acted on after releasing it.
+        let (lead, seq) = {
             let mut state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
             let seq = state.next_seq;
-            state.next_seq += 1;
             if state.in_flight {
-                // The running read started before we arrived: wait for the next one,
-                // which `seq` names and which its runner will start.
+                // The next read gets number `seq`; its runner starts it for us.
                 state.queued = true;
-                state.next_seq -= 1;
-                seq
+                (false, seq)
             } else {
                 state.in_flight = true;
-                drop(state);
-                return self.lead(db, seq).await;
+                state.next_seq += 1;
+                (true, seq)
             }
         };
+        if lead {
+            return self.lead(db, seq).await;
+        }
+        let needed = seq;
         loop {
             if let Some(result) = self.outcome_at_least(&mut updates, needed) {
                 return result;
