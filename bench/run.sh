@@ -1,0 +1,557 @@
+#!/usr/bin/env bash
+# HTTP benchmark of the notifier service (and optionally the DRF reference) with wrk.
+#
+#   bench/run.sh [--duration 10s] [--notifiers 1000] [--no-build] [--vs-drf]
+#                [--db postgres://user@host:5432/postgres] [--threads 2] [--connections 64]
+#                [--raw]
+#
+# Builds the release binary, starts it on a fresh database (SQLite in a temp dir, or a
+# fresh bench_<random> database on the given PostgreSQL server), seeds N notifiers
+# through the API, then runs each scenario for a fixed duration with
+# `wrk -t2 -c64 --latency` and prints one table row per scenario. The Lua scripts next
+# to this file generate the requests and print a machine-readable summary (done()).
+#
+# --raw also prints wrk's own report per scenario. --vs-drf runs the same scenarios
+# against the DRF reference (DRF_DIR, default ../shared/reference/drf) and prints
+# notifier/DRF ratios.
+#
+# Quick smoke run (what CI runs):  bench/run.sh --duration 1s --notifiers 50 --no-build
+#
+# NOTIFIER__* variables already in the environment are passed to the servers (handy for
+# experiments such as NOTIFIER__SERVER__WORKERS=1); the ones this script sets win.
+# Exit status: 0, or 1 when something failed (server did not start, seeding incomplete,
+# stored count MISMATCH after the create scenario). Missed performance targets are
+# reported in the table but do not change the exit status.
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR="$ROOT/bench"
+DRF_DIR=${DRF_DIR:-$(cd "$ROOT/.." && pwd)/shared/reference/drf}
+API=/api/notifications/notifiers/email
+
+DURATION=10s
+N=1000
+BUILD=1
+VS_DRF=0
+DB_URL=""
+THREADS=2
+CONNS=64
+RAW=0
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+die() {
+  echo "bench: $*" >&2
+  exit 1
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) DURATION=${2:?--duration needs a value}; shift 2 ;;
+    --duration=*) DURATION=${1#*=}; shift ;;
+    --notifiers) N=${2:?--notifiers needs a value}; shift 2 ;;
+    --notifiers=*) N=${1#*=}; shift ;;
+    --no-build) BUILD=0; shift ;;
+    --vs-drf) VS_DRF=1; shift ;;
+    --db) DB_URL=${2:?--db needs a value}; shift 2 ;;
+    --db=*) DB_URL=${1#*=}; shift ;;
+    --threads) THREADS=${2:?--threads needs a value}; shift 2 ;;
+    --connections) CONNS=${2:?--connections needs a value}; shift 2 ;;
+    --raw) RAW=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+
+[[ $DURATION =~ ^[0-9]+[smh]?$ ]] || die "--duration must look like 10s, 2m or 1h (got '$DURATION')"
+[[ $N =~ ^[1-9][0-9]*$ ]] || die "--notifiers must be a positive integer (got '$N')"
+[[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer"
+[[ $CONNS =~ ^[1-9][0-9]*$ ]] || die "--connections must be a positive integer"
+[ "$CONNS" -ge "$THREADS" ] || die "--connections must be >= --threads (wrk needs one per thread)"
+if [ -n "$DB_URL" ]; then
+  [[ $DB_URL =~ ^postgres(ql)?:// ]] || die "--db must be a postgres://... URL (got '$DB_URL')"
+fi
+
+# ---------------------------------------------------------------------------- tools
+
+ensure_wrk() {
+  command -v wrk >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bench: wrk not found, installing it with apt-get" >&2
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1 ||
+        die "could not install wrk with apt-get; install it by hand (https://github.com/wg/wrk)"
+    fi
+    command -v wrk >/dev/null 2>&1 || die "wrk still not on PATH after apt-get install"
+  else
+    die "wrk is not installed and cannot be installed automatically (needs root and apt-get); install it: sudo apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS), or build https://github.com/wg/wrk"
+  fi
+}
+
+ensure_wrk
+command -v curl >/dev/null 2>&1 || die "curl is required"
+if [ -n "$DB_URL" ]; then
+  command -v psql >/dev/null 2>&1 || die "--db needs psql (apt-get install postgresql-client)"
+fi
+
+# ------------------------------------------------------------------ state & cleanup
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/notifier-bench.XXXXXX")
+SERVER_PIDS=()
+WRK_PID=""
+PG_ADMIN_URL=""
+PG_DB=""
+
+alive() { # pid: running (a zombie, exited but not yet reaped, does not count)
+  local st
+  st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true)
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
+stop_server() { # pid: TERM, wait up to 10 s, then KILL (DRF: gunicorn takes its workers down)
+  local pid=$1 _
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 50); do
+    alive "$pid" || break
+    sleep 0.2
+  done
+  if alive "$pid"; then
+    pkill -KILL -P "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+  local pid
+  set +e
+  [ -n "$WRK_PID" ] && kill -TERM "$WRK_PID" 2>/dev/null
+  for pid in "${SERVER_PIDS[@]}"; do
+    stop_server "$pid"
+  done
+  if [ -n "$PG_DB" ]; then
+    psql "$PG_ADMIN_URL" -qX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 ||
+      psql "$PG_ADMIN_URL" -qX -c "DROP DATABASE IF EXISTS \"$PG_DB\"" >/dev/null 2>&1 ||
+      echo "bench: could not drop PostgreSQL database $PG_DB; drop it by hand" >&2
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rand_hex() { # bytes
+  od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# A port below the kernel's ephemeral range (client sockets, e.g. wrk's thousands of
+# TIME_WAIT connections, take ports from that range and would make bind() fail) that
+# nothing uses. The servers are still retried on another port if bind() fails.
+free_port() {
+  local p _ low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  [ "${low:-0}" -gt 11000 ] || low=32768
+  for _ in $(seq 200); do
+    p=$((10000 + RANDOM % (low - 10000)))
+    # Refused: nothing listens there; ss: no socket in any state uses it.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
+      { ! command -v ss >/dev/null 2>&1 || [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ]; }; then
+      echo "$p"
+      return 0
+    fi
+  done
+  die "no free TCP port found"
+}
+
+mb_of_kb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# Peak resident set (VmHWM, kB) of a process, plus its children (gunicorn's workers).
+peak_rss_kb() {
+  local pid=$1 total=0 kb child
+  kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+  total=$((total + ${kb:-0}))
+  for child in $(pgrep -P "$pid" 2>/dev/null || true); do
+    kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$child/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+# 0: healthy; 2: the server exited because its port was taken (caller retries);
+# anything else ends the run with the server's log.
+wait_healthy() { # base_url pid log timeout_s
+  local url=$1 pid=$2 log=$3 timeout=$4 i
+  for i in $(seq $((timeout * 10))); do
+    if curl -fsS -o /dev/null --max-time 2 "$url/healthz" 2>/dev/null; then
+      return 0
+    fi
+    if ! alive "$pid"; then
+      wait "$pid" 2>/dev/null || true
+      grep -qi "address already in use" "$log" && return 2
+      echo "bench: server exited during start-up; its log:" >&2
+      tail -n 30 "$log" >&2
+      exit 1
+    fi
+    [ $((i % 100)) -eq 0 ] && echo "  ... still waiting for $url/healthz (${i}00 ms)" >&2
+    sleep 0.1
+  done
+  echo "bench: $url/healthz did not answer within ${timeout}s; server log:" >&2
+  tail -n 30 "$log" >&2
+  exit 1
+}
+
+stored_count() { # base_url token -> the list's "count"
+  curl -fsS --max-time 30 -H "Authorization: Token $2" "$1$API?page_size=1" |
+    grep -o '"count":[0-9]*' | head -n1 | cut -d: -f2
+}
+
+# Seed N notifiers (names seed-1..seed-N) through the API with curl --parallel:
+# `jobs` curl processes side by side, each running `par` transfers at once over a
+# chunk of the ids. Prints a one-line summary of the statuses.
+seed() { # label base_url token jobs par
+  local label=$1 url=$2 token=$3 jobs=$4 par=$5 dir="$TMP/seed-$1" chunk t0 t1 stored
+  mkdir -p "$dir"
+  chunk=$(((N + jobs * 4 - 1) / (jobs * 4)))
+  [ "$chunk" -gt 2000 ] && chunk=2000
+  [ "$chunk" -lt 1 ] && chunk=1
+  seq 1 "$N" | awk -v url="$url$API" -v tok="$token" -v chunk="$chunk" -v dir="$dir" '
+    {
+      f = sprintf("%s/chunk-%06d.cfg", dir, int(($1 - 1) / chunk))
+      if (f != last) { if (last != "") close(last); last = f; first = 1 }
+      if (!first) print "next" > f
+      first = 0
+      printf "url = \"%s\"\nrequest = \"POST\"\n", url > f
+      printf "header = \"Authorization: Token %s\"\nheader = \"Content-Type: application/json\"\n", tok > f
+      printf "data = \"{\\\"name\\\":\\\"seed-%d\\\",\\\"host\\\":\\\"smtp%d.example.com\\\",\\\"port\\\":587,", $1, $1 % 10 > f
+      printf "\\\"username\\\":\\\"user%d\\\",\\\"password\\\":\\\"p\\\",\\\"from_email\\\":\\\"n%d@example.com\\\"}\"\n", $1, $1 > f
+      printf "output = \"/dev/null\"\nsilent\nwrite-out = \"%%{http_code}\\\\n\"\n" > f
+    }'
+  t0=$(date +%s.%N)
+  # shellcheck disable=SC2016  # $1/$2 are expanded by the inner sh
+  find "$dir" -name 'chunk-*.cfg' -print0 | sort -z |
+    xargs -0 -P "$jobs" -I{} sh -c 'curl -s --parallel --parallel-max "$1" -K "$2" >"$2.codes" 2>/dev/null; true' _ "$par" {}
+  t1=$(date +%s.%N)
+  stored=$(stored_count "$url" "$token") || stored=""
+  printf '  seeded %s: %d POSTs in %.1fs (%s), stored count %s\n' "$label" "$N" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+    "$(cat "$dir"/*.codes | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')" \
+    "${stored:-?}"
+  [ "${stored:-0}" = "$N" ] || die "seeding $label stored ${stored:-?} notifiers, expected $N"
+  rm -rf "$dir"
+}
+
+# --------------------------------------------------------------------- measurement
+
+declare -A RES=()
+SCENARIOS=(healthz get_one list create patch unauth)
+declare -A TITLE=(
+  [healthz]="GET /healthz"
+  [get_one]="GET one (random id)"
+  [list]="GET list page of 20"
+  [create]="POST create"
+  [patch]="PATCH port (random id)"
+  [unauth]="GET list, no auth (401)"
+)
+declare -A TARGET=(
+  [healthz]="ceiling"
+  [get_one]=">=60%, p99<5ms"
+  [list]=">=30%, p99<5ms"
+  [create]=">=10%, 0 non-2xx"
+  [patch]=">=10%, 0 non-2xx"
+  [unauth]=">=80%, p99<5ms"
+)
+
+field() { # "BENCH k=v ..." key -> v (empty when absent)
+  local kv
+  for kv in $1; do
+    [ "${kv%%=*}" = "$2" ] && { echo "${kv#*=}"; return 0; }
+  done
+  echo ""
+}
+
+run_wrk() { # label scenario script url_path base_url token
+  local label=$1 sc=$2 script=$3 path=$4 url=$5 token=$6 out line
+  out="$TMP/wrk-$label-$sc.txt"
+  BENCH_TOKEN=$token BENCH_N=$N BENCH_RUN=$RUN_TAG \
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s --latency \
+    -s "$BENCH_DIR/$script" "$url$path" >"$out" 2>&1 &
+  WRK_PID=$!
+  if ! wait "$WRK_PID"; then
+    WRK_PID=""
+    cat "$out" >&2
+    die "wrk failed for $label/$sc"
+  fi
+  WRK_PID=""
+  [ "$RAW" = 1 ] && { echo "--- wrk output: $label ${TITLE[$sc]}"; grep -v '^BENCH ' "$out"; }
+  line=$(grep '^BENCH ' "$out" | tail -n1) || { cat "$out" >&2; die "no BENCH line from wrk ($label/$sc)"; }
+  local k
+  for k in rps p50_ms p99_ms requests socket_errors issued; do
+    RES[$label/$sc/$k]=$(field "$line" "$k")
+  done
+  # Status counts: "good" is 401 for the unauthenticated scenario, 2xx elsewhere.
+  local good=0 bad=0 kv code count
+  for kv in $line; do
+    case "$kv" in
+      status_*=*)
+        code=${kv%%=*}; code=${code#status_}; count=${kv#*=}
+        RES[$label/$sc/status_$code]=$count
+        if { [ "$sc" = unauth ] && [ "$code" = 401 ]; } || { [ "$sc" != unauth ] && [ "${code:0:1}" = 2 ]; }; then
+          good=$((good + count))
+        else
+          bad=$((bad + count))
+        fi
+        ;;
+    esac
+  done
+  RES[$label/$sc/good]=$good
+  RES[$label/$sc/bad]=$bad
+}
+
+# Runs every scenario against one server and prints its table.
+measure() { # label base_url token
+  local label=$1 url=$2 token=$3 sc
+  for sc in "${SCENARIOS[@]}"; do
+    case "$sc" in
+      healthz) run_wrk "$label" "$sc" plain.lua /healthz "$url" "" ;;
+      get_one) run_wrk "$label" "$sc" get_one.lua / "$url" "$token" ;;
+      list) run_wrk "$label" "$sc" list.lua / "$url" "$token" ;;
+      create)
+        run_wrk "$label" "$sc" create.lua / "$url" "$token"
+        check_count "$label" "$url" "$token"
+        ;;
+      patch) run_wrk "$label" "$sc" patch.lua / "$url" "$token" ;;
+      unauth) run_wrk "$label" "$sc" plain.lua "$API?page=1&page_size=20" "$url" "" ;;
+    esac
+  done
+}
+
+COUNT_FAILED=0
+check_count() { # label base_url token
+  local label=$1 url=$2 token=$3 created stored expected inflight
+  created=${RES[$label/create/status_201]:-0}
+  expected=$((N + created))
+  # Requests wrk had sent but not seen answered when the duration ended may still
+  # have been committed by the server.
+  inflight=$((${RES[$label/create/issued]:-0} - ${RES[$label/create/requests]:-0}))
+  [ "$inflight" -lt 0 ] && inflight=0
+  stored=$(stored_count "$url" "$token") || stored=""
+  if [ "${stored:-x}" = "$expected" ]; then
+    RES[$label/count_check]="OK: stored count $stored = $N seeded + $created created (201)"
+  elif [[ ${stored:-x} =~ ^[0-9]+$ ]] && [ "$stored" -gt "$expected" ] && [ "$stored" -le $((expected + inflight)) ]; then
+    RES[$label/count_check]="OK: stored count $stored = $N seeded + $created created (201) + $((stored - expected)) of the $inflight POSTs still in flight when wrk stopped"
+  else
+    RES[$label/count_check]="MISMATCH: stored count ${stored:-?}, expected $expected = $N seeded + $created created (201) ($inflight POSTs were in flight when wrk stopped)"
+    COUNT_FAILED=1
+  fi
+}
+
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
+
+# "ok" or "MISS(...)" against the targets (only for our service).
+verdict() { # label scenario
+  local label=$1 sc=$2 base ratio p99 bad miss=""
+  base=${RES[$label/healthz/rps]}
+  ratio=$(awk -v a="${RES[$label/$sc/rps]}" -v b="$base" 'BEGIN { print (b > 0 ? a / b : 0) }')
+  p99=${RES[$label/$sc/p99_ms]}
+  bad=$((${RES[$label/$sc/bad]} + ${RES[$label/$sc/socket_errors]}))
+  local min=0 p99max="" zero_bad=0
+  case "$sc" in
+    healthz) echo "-"; return 0 ;;
+    get_one) min=0.60; p99max=5 ;;
+    list) min=0.30; p99max=5 ;;
+    unauth) min=0.80; p99max=5 ;;
+    create | patch) min=0.10; zero_bad=1 ;;
+  esac
+  awk -v r="$ratio" -v m="$min" 'BEGIN { exit !(r < m) }' && miss+="ratio "
+  [ -n "$p99max" ] && awk -v p="$p99" -v m="$p99max" 'BEGIN { exit !(p >= m) }' && miss+="p99 "
+  [ "$zero_bad" = 1 ] && [ "$bad" -gt 0 ] && miss+="errors "
+  if [ -n "$miss" ]; then echo "MISS(${miss% })"; else echo "ok"; fi
+}
+
+print_table() { # label with_targets
+  local label=$1 with_targets=$2 sc bad_note base
+  base=${RES[$label/healthz/rps]}
+  if [ "$with_targets" = 1 ]; then
+    printf '%-26s %10s %9s %9s %12s %7s %8s  %-18s %s\n' scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth target check
+  else
+    printf '%-26s %10s %9s %9s %12s %7s %8s\n' scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth
+  fi
+  for sc in "${SCENARIOS[@]}"; do
+    bad_note=${RES[$label/$sc/bad]}
+    [ "$sc" = unauth ] && bad_note="$bad_note (non-401)"
+    printf '%-26s %10.0f %9.2f %9.2f %12s %7s %8s' "${TITLE[$sc]}" "${RES[$label/$sc/rps]}" \
+      "${RES[$label/$sc/p50_ms]}" "${RES[$label/$sc/p99_ms]}" "$bad_note" \
+      "${RES[$label/$sc/socket_errors]}" "$(pct "${RES[$label/$sc/rps]}" "$base")"
+    if [ "$with_targets" = 1 ]; then
+      printf '  %-18s %s\n' "${TARGET[$sc]}" "$(verdict "$label" "$sc")"
+    else
+      printf '\n'
+    fi
+  done
+  echo "after create: ${RES[$label/count_check]}"
+  echo "peak RSS (VmHWM): ${RES[$label/rss]}"
+  echo "server log: ${RES[$label/log]}"
+}
+
+# How much the server wrote to its log during the run, and its most frequent line
+# (timestamps removed): a warning per request costs throughput and fills disks.
+log_summary() { # log_file
+  local n top
+  grep -v '^admin token:' "$1" >"$1.filtered" || true
+  n=$(wc -l <"$1.filtered" | tr -d ' ')
+  if [ "$n" = 0 ]; then
+    echo "0 lines"
+    return 0
+  fi
+  top=$(sed -E 's/^\[[0-9]{4}-[0-9T:.+-]+Z? +/[/; s/^\[[0-9]{4}-[0-9: +-]+\] \[[0-9]+\] /[/' "$1.filtered" |
+    sort | uniq -c | sort -rn | head -n1 | sed -E 's/^ *([0-9]+) (.*)$/\1x: \2/' | cut -c1-200)
+  echo "$n lines; most frequent: $top"
+}
+
+# ------------------------------------------------------------------------- servers
+
+start_ours() {
+  local bin=$1 port db_url attempt rc
+  OURS_TOKEN=$(rand_hex 20)
+  if [ -n "$DB_URL" ]; then
+    PG_ADMIN_URL=$DB_URL
+    PG_DB="bench_$(rand_hex 6)"
+    psql "$PG_ADMIN_URL" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null ||
+      { PG_DB=""; die "could not create a database on $DB_URL"; }
+    # Same server and credentials, database replaced by the fresh one.
+    local scheme=${DB_URL%%://*} rest=${DB_URL#*://} query=""
+    if [[ $rest == *\?* ]]; then query="?${rest#*\?}"; rest=${rest%%\?*}; fi
+    db_url="$scheme://${rest%%/*}/$PG_DB$query"
+  else
+    db_url="sqlite://$TMP/bench.db?mode=rwc"
+  fi
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    OURS_URL="http://127.0.0.1:$port"
+    # exec all the way down: $! is the server's own pid (for VmHWM and for stopping it).
+    (
+      cd "$TMP"
+      exec env NOTIFIER__DATABASE__URL="$db_url" \
+        NOTIFIER__SECURITY__SECRET_KEY_FILE="$TMP/secret.key" \
+        NOTIFIER__SECURITY__ADMIN_TOKEN="$OURS_TOKEN" \
+        NOTIFIER__SERVER__LISTEN="127.0.0.1:$port" \
+        RUST_LOG=warn \
+        "$bin" serve
+    ) >"$TMP/ours.log" 2>&1 &
+    OURS_PID=$!
+    SERVER_PIDS=("$OURS_PID")
+    rc=0
+    wait_healthy "$OURS_URL" "$OURS_PID" "$TMP/ours.log" 60 || rc=$?
+    [ "$rc" = 0 ] && return 0
+    echo "  port $port was taken, retrying on another one (attempt $attempt)" >&2
+  done
+  die "could not start the server: no usable port after 5 attempts"
+}
+
+start_drf() {
+  local port attempt rc
+  [ -x "$DRF_DIR/notifier" ] || die "DRF reference not found at $DRF_DIR (set DRF_DIR)"
+  DRF_TOKEN=$(rand_hex 20)
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    DRF_URL="http://127.0.0.1:$port"
+    # The wrapper script and cli.py exec into gunicorn: $! is the gunicorn master.
+    (
+      cd "$TMP"
+      exec env NOTIFIER__DATABASE__URL="sqlite://$TMP/drf.db" \
+        NOTIFIER__SECURITY__ADMIN_TOKEN="$DRF_TOKEN" \
+        NOTIFIER__SERVER__LISTEN="127.0.0.1:$port" \
+        "$DRF_DIR/notifier" serve
+    ) >"$TMP/drf.log" 2>&1 &
+    DRF_PID=$!
+    SERVER_PIDS=("$DRF_PID")
+    rc=0
+    # The first use creates its virtualenv (pip install): allow time for that.
+    wait_healthy "$DRF_URL" "$DRF_PID" "$TMP/drf.log" 300 || rc=$?
+    [ "$rc" = 0 ] && return 0
+    echo "  port $port was taken, retrying on another one (attempt $attempt)" >&2
+  done
+  die "could not start the DRF reference: no usable port after 5 attempts"
+}
+
+# --------------------------------------------------------------------------- main
+
+git_rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$git_rev" != unknown ] && [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null)" ]; then
+  git_rev="$git_rev (working tree has uncommitted changes)"
+fi
+cpu_model=$(awk -F: '/^model name/ { sub(/^[ \t]+/, "", $2); print $2; exit }' /proc/cpuinfo 2>/dev/null)
+echo "== notifier HTTP benchmark"
+echo "date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "commit:      $git_rev"
+echo "cpu:         $(nproc) x ${cpu_model:-unknown}"
+echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (before the run; other work on the machine skews results)"
+echo "wrk:         $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t$THREADS -c$CONNS -d$DURATION, client on the same machine"
+echo "notifiers:   $N seeded; database: $([ -n "$DB_URL" ] && echo "PostgreSQL (fresh bench_* database on ${DB_URL%%\?*})" || echo "SQLite (temp file)")"
+inherited=$(env | grep -o '^NOTIFIER__[A-Z_]*' | sort | tr '\n' ' ' || true)
+[ -n "$inherited" ] && echo "inherited:   $inherited(passed to the servers)"
+
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/notifier"
+if [ "$BUILD" = 1 ]; then
+  echo "-- building: cargo build --release -p notifier-server"
+  (cd "$ROOT" && cargo build --release -p notifier-server -q) || die "cargo build failed"
+fi
+[ -x "$BIN" ] || die "$BIN not found: build it (cargo build --release -p notifier-server) or drop --no-build"
+
+RUN_TAG=$(rand_hex 4)
+
+echo "-- notifier: starting"
+start_ours "$BIN"
+seed ours "$OURS_URL" "$OURS_TOKEN" 4 8
+echo "-- notifier: measuring ${#SCENARIOS[@]} scenarios x $DURATION"
+measure ours "$OURS_URL" "$OURS_TOKEN"
+RES[ours/rss_kb]=$(peak_rss_kb "$OURS_PID")
+RES[ours/rss]="$(mb_of_kb "${RES[ours/rss_kb]}") MB (server process)"
+stop_server "$OURS_PID"
+RES[ours/log]="$(log_summary "$TMP/ours.log") (RUST_LOG=warn)"
+SERVER_PIDS=()
+
+if [ "$VS_DRF" = 1 ]; then
+  echo "-- DRF reference: starting ($DRF_DIR, gunicorn, SQLite)"
+  start_drf
+  seed drf "$DRF_URL" "$DRF_TOKEN" 1 4
+  echo "-- DRF reference: measuring ${#SCENARIOS[@]} scenarios x $DURATION"
+  measure drf "$DRF_URL" "$DRF_TOKEN"
+  RES[drf/rss_kb]=$(peak_rss_kb "$DRF_PID")
+  RES[drf/rss]="$(mb_of_kb "${RES[drf/rss_kb]}") MB (gunicorn master + $(pgrep -P "$DRF_PID" | wc -l) workers, sum of each process's peak)"
+  stop_server "$DRF_PID"
+  RES[drf/log]="$(log_summary "$TMP/drf.log") (gunicorn --log-level warning)"
+  SERVER_PIDS=()
+fi
+
+echo
+echo "== notifier ($([ -n "$DB_URL" ] && echo PostgreSQL || echo SQLite)), $N notifiers, $DURATION per scenario"
+echo "   non-2xx = responses that were not 2xx (for the 401 scenario: not 401); vs_hlth = req/s / GET /healthz req/s"
+print_table ours 1
+rss_check=ok
+[ "${RES[ours/rss_kb]}" -ge $((50 * 1024)) ] && rss_check="MISS (target < 50 MB)"
+echo "peak RSS target < 50 MB: $rss_check"
+
+if [ "$VS_DRF" = 1 ]; then
+  echo
+  echo "== DRF reference (gunicorn 5 sync workers, SQLite), $N notifiers, $DURATION per scenario"
+  print_table drf 0
+  echo
+  echo "== notifier / DRF$([ -n "$DB_URL" ] && echo " (note: notifier on PostgreSQL, DRF on SQLite)")"
+  printf '%-26s %10s %10s %8s %10s %10s\n' scenario ours_req/s drf_req/s x_req/s ours_p99 drf_p99
+  for sc in "${SCENARIOS[@]}"; do
+    printf '%-26s %10.0f %10.0f %8s %10.2f %10.2f\n' "${TITLE[$sc]}" "${RES[ours/$sc/rps]}" "${RES[drf/$sc/rps]}" \
+      "$(awk -v a="${RES[ours/$sc/rps]}" -v b="${RES[drf/$sc/rps]}" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }')" \
+      "${RES[ours/$sc/p99_ms]}" "${RES[drf/$sc/p99_ms]}"
+  done
+  printf '%-26s %10s %10s %8s\n' "peak RSS (MB)" "$(mb_of_kb "${RES[ours/rss_kb]}")" "$(mb_of_kb "${RES[drf/rss_kb]}")" \
+    "$(awk -v a="${RES[ours/rss_kb]}" -v b="${RES[drf/rss_kb]}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
+fi
+
+[ "$COUNT_FAILED" = 0 ] || exit 1
+exit 0
