@@ -5,6 +5,7 @@
 //! the user/principal model. The web layer feeds it bodies; persistence stores what it yields.
 
 mod coerce;
+mod email;
 mod error;
 mod host;
 mod list_query;

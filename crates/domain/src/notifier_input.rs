@@ -1,7 +1,6 @@
 //! Request bodies → validated notifier inputs, with DRF's field order, coercions and messages.
 
 use serde_json::{Map, Value};
-use validator::ValidateEmail;
 
 use crate::coerce;
 use crate::host::is_valid_host;
@@ -163,42 +162,28 @@ pub(crate) fn text(value: &Value, max: usize) -> Result<String, Vec<String>> {
     }
 }
 
-/// `EmailField(max_length=254)`; a non-string is "Enter a valid email address." in DRF.
-pub(crate) fn email(value: &Value) -> Result<String, Vec<String>> {
+/// `EmailField(max_length=254)`, as the model declares `from_email`.
+fn email(value: &Value) -> Result<String, Vec<String>> {
+    email_field(value, Some(254))
+}
+
+/// DRF's `EmailField`: a non-string is "Enter a valid email address."; the optional length
+/// limit and Django's address rules are both reported, as DRF runs every validator.
+pub(crate) fn email_field(value: &Value, max: Option<usize>) -> Result<String, Vec<String>> {
     if coerce::text(value) == Err(messages::NOT_A_STRING) {
         return Err(vec![messages::INVALID_EMAIL.to_owned()]);
     }
-    let address = text(value, 254);
+    let address = text(value, max.unwrap_or(usize::MAX));
     let candidate = match &address {
         Ok(a) => a.clone(),
         Err(_) => coerce::text(value).unwrap_or_default(),
     };
-    if candidate.is_empty() || (candidate.validate_email() && has_django_domain(&candidate)) {
+    if candidate.is_empty() || crate::email::is_valid(&candidate) {
         return address;
     }
     let mut problems = address.err().unwrap_or_default();
     problems.push(messages::INVALID_EMAIL.to_owned());
     Err(problems)
-}
-
-/// Django's EmailValidator also wants a dotted domain with a 2+ character TLD, unless the
-/// domain is `localhost` or a bracketed IP literal.
-fn has_django_domain(address: &str) -> bool {
-    let Some((_, domain)) = address.rsplit_once('@') else {
-        return false;
-    };
-    if domain.eq_ignore_ascii_case("localhost") || domain.starts_with('[') {
-        return true;
-    }
-    match domain.rsplit_once('.') {
-        Some((head, tld)) => {
-            !head.is_empty()
-                && tld.len() >= 2
-                && tld.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !tld.ends_with('-')
-        }
-        None => false,
-    }
 }
 
 fn host(value: &Value) -> Result<String, Vec<String>> {

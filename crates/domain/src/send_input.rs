@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::notifier_input::{email, text};
+use crate::notifier_input::{email_field, text};
 use crate::{FieldErrors, messages};
 
 /// At most this many addresses across to, cc and bcc.
@@ -34,7 +34,7 @@ pub fn parse_send(body: &Map<String, Value>) -> Result<SendRequest, FieldErrors>
     let cc = optional(body, "cc", &mut errors, |v| address_list(v, true)).unwrap_or_default();
     let bcc = optional(body, "bcc", &mut errors, |v| address_list(v, true)).unwrap_or_default();
     let reply_to = optional(body, "reply_to", &mut errors, |v| {
-        email(v).map_err(ListErr::Messages)
+        email_field(v, None).map_err(ListErr::Messages)
     });
     let subject = required(body, "subject", &mut errors, |v| {
         subject(v).map_err(ListErr::Messages)
@@ -72,7 +72,7 @@ pub fn parse_send(body: &Map<String, Value>) -> Result<SendRequest, FieldErrors>
 pub fn parse_test(body: &Map<String, Value>) -> Result<Option<String>, FieldErrors> {
     let mut errors = FieldErrors::default();
     let to = optional(body, "to", &mut errors, |v| {
-        email(v).map_err(ListErr::Messages)
+        email_field(v, None).map_err(ListErr::Messages)
     });
     if errors.is_empty() {
         Ok(to)
@@ -136,7 +136,7 @@ fn address_list(value: &Value, allow_empty: bool) -> Result<Vec<String>, ListErr
     let mut addresses = Vec::with_capacity(items.len());
     let mut failures = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        match email(item) {
+        match email_field(item, None) {
             Ok(address) => addresses.push(address),
             Err(list) => failures.push((index, list)),
         }
