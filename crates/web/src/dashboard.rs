@@ -32,6 +32,8 @@ const STYLESHEET: Asset = asset!("style.css", "text/css; charset=utf-8");
 /// `/dashboard/...` routes, plus `/` and `/dashboard` redirecting to the page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(redirect))
+        // Browsers ask for it on every page; an empty answer keeps their consoles clean.
+        .route("/favicon.ico", web::get().to(HttpResponse::NoContent))
         .route("/dashboard", web::get().to(redirect))
         .service(
             web::scope("/dashboard")
