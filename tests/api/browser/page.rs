@@ -1,10 +1,13 @@
-//! The dashboard's steps, through the stable hooks app.js documents at its top.
+//! The dashboard's steps, through the stable hooks app.js documents at its top: CSS
+//! selectors in, and a panic that names the selector when fantoccini reports an error.
 
 use std::path::PathBuf;
 
+use fantoccini::Locator;
+use fantoccini::elements::Element;
 use serde_json::{Value, json};
 
-use super::webdriver::Browser;
+use super::chromedriver::{Browser, POLL, WAIT};
 use crate::helpers::TestApp;
 
 /// `target/screenshots` of the workspace.
@@ -20,6 +23,111 @@ pub fn row(id: i64) -> String {
 }
 
 impl Browser {
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("opening {url}: {e}"));
+    }
+
+    pub async fn refresh(&self) {
+        self.client.refresh().await.expect("reload the page");
+    }
+
+    pub async fn current_url(&self) -> String {
+        self.client.current_url().await.expect("the URL").into()
+    }
+
+    /// Runs `script` in the page (a function body; `arguments` are `args`).
+    pub async fn execute(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("the script failed: {e}\n{script}"))
+    }
+
+    /// The element `css` selects now, if any.
+    pub async fn find(&self, css: &str) -> Option<Element> {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(found) => Some(found),
+            Err(e) if e.is_no_such_element() => None,
+            Err(e) => panic!("find {css:?}: {e}"),
+        }
+    }
+
+    /// Every element `css` selects now.
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        let found = self.client.find_all(Locator::Css(css)).await;
+        found.unwrap_or_else(|e| panic!("find all {css:?}: {e}"))
+    }
+
+    /// The element `css` selects; panics when there is none.
+    pub async fn el(&self, css: &str) -> Element {
+        self.find(css)
+            .await
+            .unwrap_or_else(|| panic!("no element matches {css:?}"))
+    }
+
+    /// The element `css` selects, waiting for it to appear.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        let wait = self.client.wait().at_most(WAIT).every(POLL);
+        match wait.for_element(Locator::Css(css)).await {
+            Ok(found) => found,
+            Err(e) => {
+                let body = self.execute("return document.body.outerHTML", vec![]).await;
+                panic!("{css:?} did not appear within {WAIT:?} ({e}); the page:\n{body}");
+            }
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let clicked = self.el(css).await.click().await;
+        clicked.unwrap_or_else(|e| panic!("clicking {css:?} failed: {e}"));
+    }
+
+    /// Clears the field `css` and types `text` into it.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.el(css).await;
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clearing {css:?}: {e}"));
+        self.type_into(&el, text).await;
+    }
+
+    /// Key presses into `el` (with [`fantoccini::key::Key`]s such as `Enter` in `text`).
+    pub async fn type_into(&self, el: &Element, text: &str) {
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing {text:?}: {e}"));
+    }
+
+    /// The rendered text of `css`.
+    pub async fn text(&self, css: &str) -> String {
+        let text = self.el(css).await.text().await;
+        text.unwrap_or_else(|e| panic!("the text of {css:?}: {e}"))
+    }
+
+    /// A DOM property of `css` (`value`, `checked`, `open`, ...) as text ("" when unset;
+    /// booleans are "true" or "false").
+    pub async fn property(&self, css: &str, name: &str) -> String {
+        let value = self.el(css).await.prop(name).await;
+        let value = value.unwrap_or_else(|e| panic!("{css:?}.{name}: {e}"));
+        value.unwrap_or_default()
+    }
+
+    pub async fn is_displayed(&self, css: &str) -> bool {
+        let shown = self.el(css).await.is_displayed().await;
+        shown.unwrap_or_else(|e| panic!("is {css:?} displayed: {e}"))
+    }
+
+    /// The element that has keyboard focus.
+    pub async fn active_element(&self) -> Element {
+        self.client
+            .active_element()
+            .await
+            .expect("the focused element")
+    }
+
     /// Waits until the current view is rendered and nothing is pending.
     pub async fn ready(&self) {
         self.wait_for("body[data-state=\"ready\"]").await;
@@ -60,10 +168,14 @@ impl Browser {
 
     /// Ticks or unticks the checkbox `css`.
     pub async fn set_checked(&self, css: &str, checked: bool) {
-        if self.property(css, "checked").await != checked {
+        if self.property(css, "checked").await != checked.to_string() {
             self.click(css).await;
         }
-        assert_eq!(self.property(css, "checked").await, checked, "{css}");
+        assert_eq!(
+            self.property(css, "checked").await,
+            checked.to_string(),
+            "{css}"
+        );
     }
 
     /// Fills the open notifier form with `body`'s fields (a create body of the API).
@@ -83,7 +195,7 @@ impl Browser {
     }
 
     pub async fn dialog_open(&self, css: &str) -> bool {
-        self.property(css, "open").await == true
+        self.property(css, "open").await == "true"
     }
 
     /// The `notifier.token` entry of sessionStorage, and whether anything else holds state.
@@ -100,7 +212,7 @@ impl Browser {
     /// Saves the viewport as `target/screenshots/dashboard-<name>.png`; returns its width and
     /// height in pixels.
     pub async fn save_screenshot(&self, name: &str) -> (u32, u32) {
-        let png = self.screenshot().await;
+        let png = self.client.screenshot().await.expect("a screenshot");
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG screenshot");
         let path = screenshot_dir().join(format!("dashboard-{name}.png"));
         std::fs::write(&path, &png).expect("write the screenshot");
@@ -130,13 +242,13 @@ impl Browser {
         let el = self.el(css).await;
         self.execute(
             "arguments[0].scrollIntoView({ block: 'center' })",
-            vec![el.to_json()],
+            vec![json!(el)],
         )
         .await;
     }
 
-    /// Nothing sticks out sideways: the page does not scroll horizontally and any open
-    /// dialog lies within the viewport.
+    /// Nothing sticks out sideways: the page does not scroll horizontally, nor does the
+    /// notifier table in its box, and any open dialog lies within the viewport.
     pub async fn assert_fits_width(&self, what: &str) {
         let measured = self
             .execute(
@@ -145,7 +257,9 @@ impl Browser {
                    .map((d) => d.getBoundingClientRect()) \
                    .filter((r) => r.left < -1 || r.right > inner + 1) \
                    .map((r) => [r.left, r.right]); \
-                 return { inner, scroll: document.documentElement.scrollWidth, out };",
+                 const wrap = document.querySelector('.table-wrap'); \
+                 return { inner, scroll: document.documentElement.scrollWidth, out, \
+                   table: [wrap.scrollWidth, wrap.clientWidth] };",
                 vec![],
             )
             .await;
@@ -154,6 +268,13 @@ impl Browser {
         assert!(
             scroll <= inner,
             "{what}: the page is {scroll} px wide in a {inner} px viewport"
+        );
+        let table = &measured["table"];
+        assert!(
+            table[0].as_f64() <= table[1].as_f64(),
+            "{what}: the notifier table is {} px wide in a {} px box",
+            table[0],
+            table[1]
         );
         assert_eq!(
             measured["out"],

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
+use super::chromedriver::Browser;
 use super::page::row;
-use super::webdriver::Browser;
 use crate::helpers::*;
 use crate::smtp_server::{Security, SmtpServerOptions, TestSmtpServer};
 
