@@ -101,9 +101,20 @@ pub(crate) fn prepare(from_email: &str, message: &OutgoingMessage) -> Result<Pre
 }
 
 fn mailbox(text: &str) -> Result<Mailbox> {
-    text.trim()
-        .parse()
-        .map_err(|e| MailError::InvalidAddress(format!("{text}: {e}")))
+    let text = text.trim();
+    text.parse().or_else(|e| {
+        // lettre caps the local part at 64 characters; Django (and so the original
+        // product's validation, which the web layer applies) accepts longer ones. A bare
+        // address without spaces or control characters is taken as it is.
+        let bare = !text.contains(['<', '>'])
+            && !text.chars().any(|c| c.is_whitespace() || c.is_control());
+        match text.rsplit_once('@') {
+            Some((user, domain)) if bare && !user.is_empty() && !domain.is_empty() => Ok(
+                Mailbox::new(None, lettre::Address::new_dangerous(user, domain)),
+            ),
+            _ => Err(MailError::InvalidAddress(format!("{text}: {e}"))),
+        }
+    })
 }
 
 fn mailboxes(texts: &[String]) -> Result<Vec<Mailbox>> {
