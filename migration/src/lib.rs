@@ -10,6 +10,7 @@ mod m20261126_000002_create_permission_grants;
 mod m20261126_000003_create_api_tokens;
 mod m20261126_000004_create_email_notifiers;
 mod m20261126_000005_create_server_meta;
+mod m20261126_000006_track_notifier_changes;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_api_tokens::Migration),
             Box::new(m20261126_000004_create_email_notifiers::Migration),
             Box::new(m20261126_000005_create_server_meta::Migration),
+            Box::new(m20261126_000006_track_notifier_changes::Migration),
         ]
     }
 }

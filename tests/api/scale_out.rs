@@ -27,7 +27,7 @@ async fn two_instances_share_one_database(backend: Backend) {
     );
     assert_eq!(
         applied_migrations(&env.database.url).await,
-        5,
+        6,
         "each migration ran exactly once"
     );
 
@@ -60,6 +60,16 @@ async fn two_instances_share_one_database(backend: Backend) {
     let item = notifier_path(id_of(&created));
     let (status, seen_by_b) = call(reqwest::Method::GET, &b.address, &item, None).await;
     assert_eq!((status, &seen_by_b), (StatusCode::OK, &created));
+    // A reads (and caches) the item and the list; B's writes must still show on A at once.
+    let (_, cached_by_a) = call(reqwest::Method::GET, &a.address, &item, None).await;
+    assert_eq!(cached_by_a, created);
+    for base in [&a.address, &b.address] {
+        let (_, page) = call(reqwest::Method::GET, base, NOTIFIERS, None).await;
+        assert_eq!(
+            page["count"], 1,
+            "count seen by {base} before the split creates"
+        );
+    }
     let (status, _) = call(
         reqwest::Method::PATCH,
         &b.address,

@@ -1,18 +1,40 @@
-//! A marker that changes whenever any user, grant or token changes, so that servers can
-//! cache token lookups and still see every revocation on their next request.
+//! Markers that change whenever what a cache holds may have changed: the auth epoch moves
+//! with any user, grant or token change (advanced here by the commands that make them), the
+//! data epoch with any notifier write (advanced by a database trigger). Servers cache token
+//! lookups and notifier reads under them and still see every change on the next request.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::Result;
 use crate::entities::server_meta;
 
 const AUTH_EPOCH: &str = "auth_epoch";
+const DATA_EPOCH: &str = "data_epoch";
 
-/// The current marker; empty before the first change.
-pub async fn current(db: &impl ConnectionTrait) -> Result<String> {
-    let row = server_meta::Entity::find_by_id(AUTH_EPOCH).one(db).await?;
-    Ok(row.map(|r| r.value).unwrap_or_default())
+/// Both markers, read together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Epochs {
+    /// Users, grants, tokens; empty before the first change.
+    pub auth: String,
+    /// Notifiers.
+    pub data: String,
+}
+
+/// The current markers, in one query.
+pub async fn current(db: &impl ConnectionTrait) -> Result<Epochs> {
+    let rows = server_meta::Entity::find()
+        .filter(server_meta::Column::Name.is_in([AUTH_EPOCH, DATA_EPOCH]))
+        .all(db)
+        .await?;
+    let mut epochs = Epochs::default();
+    for row in rows {
+        match row.name.as_str() {
+            AUTH_EPOCH => epochs.auth = row.value,
+            _ => epochs.data = row.value,
+        }
+    }
+    Ok(epochs)
 }
 
 /// Moves the marker on: every cached principal becomes stale on every instance.

@@ -10,7 +10,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use notifier_mailer::{Mailer, MailerConfig};
 use notifier_persistence::{Bootstrap, DatabaseConnection, SecretBox};
-use notifier_web::{ACCESS_LOG_FORMAT, AppState, Metrics, PrincipalCache};
+use notifier_web::{ACCESS_LOG_FORMAT, AppState, Caches, Metrics};
 use secrecy::ExposeSecret;
 
 use crate::settings::Settings;
@@ -42,7 +42,7 @@ impl Application {
             body_limit: settings.server.body_limit,
             mailer,
             metrics: metrics.clone(),
-            principals: PrincipalCache::default(),
+            caches: Caches::default(),
         });
         let origins = settings.server.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {

@@ -6,9 +6,11 @@
 
 mod auth;
 mod body;
+mod cache;
 mod cors;
 mod dashboard;
 mod dto;
+mod epochs;
 mod error;
 mod handlers;
 mod links;
@@ -17,13 +19,12 @@ mod openapi;
 mod routes;
 mod state;
 
-pub use auth::PrincipalCache;
 pub use cors::{cors, sorted_preflight_lists};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::document as openapi_document;
 pub use routes::{ROUTES, configure};
-pub use state::AppState;
+pub use state::{AppState, Caches};
 
 /// The access-log format: method, path, status and latency; never headers or bodies.
 pub const ACCESS_LOG_FORMAT: &str = "%a \"%r\" %s %b %Dms";

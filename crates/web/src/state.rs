@@ -3,7 +3,11 @@
 use notifier_mailer::Mailer;
 
 use crate::Metrics;
-use crate::auth::PrincipalCache;
+use actix_web::web::Bytes;
+use notifier_domain::Principal;
+
+use crate::cache::EpochCache;
+use crate::epochs::EpochReader;
 use notifier_persistence::{DatabaseConnection, SecretBox};
 
 #[derive(Clone)]
@@ -17,6 +21,16 @@ pub struct AppState {
     /// SMTP delivery, with its per-notifier connection pool.
     pub mailer: Mailer,
     pub metrics: Metrics,
-    /// Token lookups, valid until users, grants or tokens change.
-    pub principals: PrincipalCache,
+    /// Token lookups and read responses, valid while their epochs are current.
+    pub caches: Caches,
+}
+
+/// Everything cached per instance, all keyed by the database's epochs.
+#[derive(Clone, Default)]
+pub struct Caches {
+    pub epochs: EpochReader,
+    /// Token hash → principal, under the auth epoch.
+    pub principals: EpochCache<Principal>,
+    /// Serialized GET responses (one notifier, a list page), under the data epoch.
+    pub responses: EpochCache<Bytes>,
 }

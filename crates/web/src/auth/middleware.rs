@@ -22,7 +22,7 @@ pub async fn resolve_principal(
     let outcome = match req.app_data::<web::Data<AppState>>() {
         Some(state) => {
             let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-            outcome_for(state, parse(header)).await
+            outcome_for(state, &req, parse(header)).await
         }
         None => AuthOutcome::LookupFailed,
     };
@@ -30,13 +30,17 @@ pub async fn resolve_principal(
     next.call(req).await
 }
 
-async fn outcome_for(state: &AppState, credentials: Credentials<'_>) -> AuthOutcome {
+async fn outcome_for(
+    state: &AppState,
+    req: &ServiceRequest,
+    credentials: Credentials<'_>,
+) -> AuthOutcome {
     let key = match credentials {
         Credentials::None => return AuthOutcome::Anonymous,
         Credentials::Malformed(message) => return AuthOutcome::Rejected(message),
         Credentials::Key(key) => key,
     };
-    match cached_authenticate(state, key).await {
+    match cached_authenticate(state, req, key).await {
         Ok(None) => AuthOutcome::Rejected(INVALID_TOKEN),
         Ok(Some(principal)) if !principal.user.is_active => AuthOutcome::Rejected(INACTIVE_USER),
         Ok(Some(principal)) => AuthOutcome::Authenticated(principal),
@@ -47,19 +51,25 @@ async fn outcome_for(state: &AppState, credentials: Credentials<'_>) -> AuthOutc
     }
 }
 
-/// One epoch read; the three-query lookup only when the cache has nothing current.
+/// One (shared) epoch read; the three-query lookup only when the cache has nothing
+/// current. The epochs go into the request for handlers that cache reads.
 async fn cached_authenticate(
     state: &AppState,
+    req: &ServiceRequest,
     key: &str,
 ) -> notifier_persistence::Result<Option<notifier_domain::Principal>> {
-    let epoch = state.principals.epoch(&state.db).await?;
+    let epochs = state.caches.epochs.current(&state.db).await?;
+    req.extensions_mut().insert(epochs.clone());
     let key_hash = notifier_persistence::tokens::hash_key(key);
-    if let Some(principal) = state.principals.get(&key_hash, &epoch) {
+    if let Some(principal) = state.caches.principals.get(&key_hash, &epochs.auth) {
         return Ok(Some(principal));
     }
     let found = notifier_persistence::tokens::authenticate(&state.db, key).await?;
     if let Some(principal) = &found {
-        state.principals.insert(key_hash, epoch, principal.clone());
+        state
+            .caches
+            .principals
+            .insert(key_hash, epochs.auth, principal.clone());
     }
     Ok(found)
 }

@@ -2,13 +2,10 @@
 //! [`AuthOutcome`] once (the async lookup), and synchronous extractors decide per endpoint.
 //! The extractor is each handler's first argument, so 401/403 win over body errors.
 
-mod cache;
-mod epoch;
 mod header;
 mod middleware;
 mod require;
 
-pub use cache::PrincipalCache;
 pub use middleware::resolve_principal;
 pub use require::{Authenticated, Require, markers};
 

@@ -2,9 +2,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use notifier_domain::ListQuery;
 use notifier_persistence::notifiers;
 
+use super::{cached_json, to_bytes};
 use crate::auth::{Require, markers::ListNotifiers};
 use crate::dto::{NotifierResponse, PageResponse};
-use crate::links::{page_link, query_pairs};
+use crate::links::{absolute_path, page_link, query_pairs};
 use crate::openapi::Detail;
 use crate::{ApiError, AppState};
 
@@ -47,23 +48,32 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::from_pairs(&query_pairs(&req)).map_err(|_| ApiError::InvalidPage)?;
-    let page = notifiers::list(&state.db, &state.secrets, &query).await?;
-    let next = (page.number < page.num_pages).then(|| page_link(&req, Some(page.number + 1)));
-    // DRF drops `page` for the first page instead of writing page=1.
-    let previous = match page.number {
-        1 => None,
-        2 => Some(page_link(&req, None)),
-        n => Some(page_link(&req, Some(n - 1))),
-    };
-    let results = page
-        .items
-        .iter()
-        .map(|n| NotifierResponse::new(n, state.expose_passwords))
-        .collect();
-    Ok(HttpResponse::Ok().json(PageResponse {
-        count: page.count,
-        next,
-        previous,
-        results,
-    }))
+    // The body's links carry the scheme, host, path and query: all part of the key.
+    let key = format!(
+        "list:{}?{}",
+        absolute_path(&req, req.path()),
+        req.query_string()
+    );
+    cached_json(&req, &state, key, || async {
+        let page = notifiers::list(&state.db, &state.secrets, &query).await?;
+        let next = (page.number < page.num_pages).then(|| page_link(&req, Some(page.number + 1)));
+        // DRF drops `page` for the first page instead of writing page=1.
+        let previous = match page.number {
+            1 => None,
+            2 => Some(page_link(&req, None)),
+            n => Some(page_link(&req, Some(n - 1))),
+        };
+        let results = page
+            .items
+            .iter()
+            .map(|n| NotifierResponse::new(n, state.expose_passwords))
+            .collect();
+        to_bytes(&PageResponse {
+            count: page.count,
+            next,
+            previous,
+            results,
+        })
+    })
+    .await
 }

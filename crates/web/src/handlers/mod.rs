@@ -12,11 +12,15 @@ pub mod send;
 pub mod smtp_check;
 pub mod update;
 
-use actix_web::HttpResponse;
-use notifier_domain::Notifier;
+use std::future::Future;
 
-use crate::ApiError;
+use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use notifier_domain::Notifier;
+use notifier_persistence::auth_epoch::Epochs;
+
 use crate::dto::NotifierResponse;
+use crate::{ApiError, AppState};
 
 /// The SMTP settings a stored notifier describes.
 fn smtp_settings(notifier: &Notifier) -> notifier_mailer::SmtpSettings {
@@ -41,4 +45,41 @@ fn notifier_json(
     expose: bool,
 ) -> HttpResponse {
     HttpResponse::build(status).json(NotifierResponse::new(notifier, expose))
+}
+
+/// A GET body from the response cache when it was stored under the data epoch this
+/// request read (never older than the request), else computed and stored.
+async fn cached_json<Fut>(
+    req: &HttpRequest,
+    state: &AppState,
+    key: String,
+    compute: impl FnOnce() -> Fut,
+) -> Result<HttpResponse, ApiError>
+where
+    Fut: Future<Output = Result<Bytes, ApiError>>,
+{
+    let epoch = req.extensions().get::<Epochs>().map(|e| e.data.clone());
+    if let Some(body) = epoch
+        .as_deref()
+        .and_then(|epoch| state.caches.responses.get(&key, epoch))
+    {
+        return Ok(json_body(body));
+    }
+    let body = compute().await?;
+    if let Some(epoch) = epoch {
+        state.caches.responses.insert(key, epoch, body.clone());
+    }
+    Ok(json_body(body))
+}
+
+fn json_body(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
+}
+
+fn to_bytes(value: &impl serde::Serialize) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::Internal(Box::new(e)))
 }

@@ -1,8 +1,7 @@
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use notifier_persistence::notifiers;
 
-use super::{notifier_json, parse_id};
+use super::{cached_json, parse_id, to_bytes};
 use crate::auth::{Require, markers::RetrieveNotifier};
 use crate::dto::NotifierResponse;
 use crate::openapi::Detail;
@@ -22,13 +21,14 @@ use crate::{ApiError, AppState};
 )]
 pub async fn retrieve(
     _: Require<RetrieveNotifier>,
+    req: HttpRequest,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let notifier = notifiers::get(&state.db, &state.secrets, parse_id(&id)?).await?;
-    Ok(notifier_json(
-        StatusCode::OK,
-        &notifier,
-        state.expose_passwords,
-    ))
+    let id = parse_id(&id)?;
+    cached_json(&req, &state, format!("notifier:{id}"), || async {
+        let notifier = notifiers::get(&state.db, &state.secrets, id).await?;
+        to_bytes(&NotifierResponse::new(&notifier, state.expose_passwords))
+    })
+    .await
 }

@@ -1,4 +1,4 @@
-//! Reading the auth epoch once for many concurrent requests, without ever answering a
+//! Reading the epochs once for many concurrent requests, without ever answering a
 //! request with a value read before it arrived.
 //!
 //! A request may only use a read that *started after it arrived*: then any change committed
@@ -9,10 +9,11 @@
 use std::sync::{Arc, Mutex};
 
 use notifier_persistence::DatabaseConnection;
+use notifier_persistence::auth_epoch::Epochs;
 use tokio::sync::watch;
 
-/// The outcome of read number `seq`: the epoch, or `None` when the read failed.
-type Published = (u64, Option<String>);
+/// The outcome of read number `seq`: the epochs, or `None` when the read failed.
+type Published = (u64, Option<Epochs>);
 
 #[derive(Clone)]
 pub struct EpochReader {
@@ -48,8 +49,8 @@ impl Default for EpochReader {
 }
 
 impl EpochReader {
-    /// The epoch as of some moment after this call began.
-    pub async fn current(&self, db: &DatabaseConnection) -> notifier_persistence::Result<String> {
+    /// The epochs as of some moment after this call began.
+    pub async fn current(&self, db: &DatabaseConnection) -> notifier_persistence::Result<Epochs> {
         let mut updates = self.inner.published.subscribe();
         // Either lead a read now, or wait for the next one (the running read started
         // before we arrived); decided under the lock, acted on after releasing it.
@@ -86,7 +87,7 @@ impl EpochReader {
         &self,
         db: &DatabaseConnection,
         seq: u64,
-    ) -> notifier_persistence::Result<String> {
+    ) -> notifier_persistence::Result<Epochs> {
         let mine = notifier_persistence::auth_epoch::current(db).await;
         if let Some(next) = self.publish(seq, mine.as_ref().ok().cloned()) {
             let (reader, db) = (self.clone(), db.clone());
@@ -106,7 +107,7 @@ impl EpochReader {
 
     /// Publishes read `seq`; returns the number of the next read when someone is waiting
     /// for one, otherwise marks the reader idle.
-    fn publish(&self, seq: u64, value: Option<String>) -> Option<u64> {
+    fn publish(&self, seq: u64, value: Option<Epochs>) -> Option<u64> {
         self.inner.published.send_replace((seq, value));
         let mut state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.queued {
@@ -124,7 +125,7 @@ impl EpochReader {
         &self,
         updates: &mut watch::Receiver<Published>,
         needed: u64,
-    ) -> Option<notifier_persistence::Result<String>> {
+    ) -> Option<notifier_persistence::Result<Epochs>> {
         let (seq, value) = updates.borrow_and_update().clone();
         if seq < needed {
             return None;
