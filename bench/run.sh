@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP benchmark of the notifier service (and optionally the DRF reference) with wrk.
 #
-#   bench/run.sh [--duration 10s] [--notifiers 1000] [--no-build] [--vs-drf]
+#   bench/run.sh [--duration 10s] [--notifiers 1000] [--no-build | --bin PATH] [--vs-drf]
 #                [--db postgres://user@host:5432/postgres] [--threads 2] [--connections 64]
 #                [--raw]
 #
@@ -55,6 +55,7 @@ while [ $# -gt 0 ]; do
     --notifiers) N=${2:?--notifiers needs a value}; shift 2 ;;
     --notifiers=*) N=${1#*=}; shift ;;
     --no-build) BUILD=0; shift ;;
+    --bin) BIN=$(realpath "${2:?--bin needs a path}"); BUILD=0; shift 2 ;;
     --vs-drf) VS_DRF=1; shift ;;
     --db) DB_URL=${2:?--db needs a value}; shift 2 ;;
     --db=*) DB_URL=${1#*=}; shift ;;
@@ -496,7 +497,7 @@ echo "notifiers:   $N seeded; database: $([ -n "$DB_URL" ] && echo "PostgreSQL (
 inherited=$(env | grep -o '^NOTIFIER__[A-Z_]*' | sort | tr '\n' ' ' || true)
 [ -n "$inherited" ] && echo "inherited:   $inherited(passed to the servers)"
 
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/notifier"
+BIN="${BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/notifier}"
 if [ "$BUILD" = 1 ]; then
   echo "-- building: cargo build --release -p notifier-server"
   (cd "$ROOT" && cargo build --release -p notifier-server -q) || die "cargo build failed"
