@@ -4,7 +4,7 @@
 //! and return domain types, never SeaORM models. Passwords pass through [`SecretBox`] on
 //! their way in and out; tokens are kept as SHA-256 hashes only.
 
-pub mod auth_epoch;
+pub mod epochs;
 mod bootstrap;
 mod connect;
 mod entities;

@@ -48,7 +48,7 @@ pub async fn revoke(db: &impl ConnectionTrait, key: &str) -> Result<()> {
     if result.rows_affected == 0 {
         return Err(Error::NoSuchToken);
     }
-    crate::auth_epoch::advance(db).await
+    crate::epochs::advance(db).await
 }
 
 /// The principal behind a key, active or not; `None` for an unknown or revoked key.

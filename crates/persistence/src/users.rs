@@ -61,7 +61,7 @@ pub async fn grant(db: &impl ConnectionTrait, username: &str, codes: &[Permissio
             _ => {}
         }
     }
-    crate::auth_epoch::advance(db).await
+    crate::epochs::advance(db).await
 }
 
 pub async fn revoke(db: &impl ConnectionTrait, username: &str, codes: &[Permission]) -> Result<()> {
@@ -72,7 +72,7 @@ pub async fn revoke(db: &impl ConnectionTrait, username: &str, codes: &[Permissi
         .filter(permission_grant::Column::Code.is_in(codes))
         .exec(db)
         .await?;
-    crate::auth_epoch::advance(db).await
+    crate::epochs::advance(db).await
 }
 
 /// Marks the user inactive; authentication then refuses all of its tokens.
@@ -84,7 +84,7 @@ pub async fn deactivate(db: &impl ConnectionTrait, username: &str) -> Result<()>
         ..Default::default()
     };
     row.update(db).await?;
-    crate::auth_epoch::advance(db).await
+    crate::epochs::advance(db).await
 }
 
 /// The codes granted to a user, ascending.

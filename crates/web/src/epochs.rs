@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use notifier_persistence::DatabaseConnection;
-use notifier_persistence::auth_epoch::Epochs;
+use notifier_persistence::epochs::Epochs;
 use tokio::sync::watch;
 
 /// The outcome of read number `seq`: the epochs, or `None` when the read failed.
@@ -76,7 +76,7 @@ impl EpochReader {
                 return result;
             }
             if updates.changed().await.is_err() {
-                return notifier_persistence::auth_epoch::current(db).await;
+                return notifier_persistence::epochs::current(db).await;
             }
         }
     }
@@ -88,13 +88,13 @@ impl EpochReader {
         db: &DatabaseConnection,
         seq: u64,
     ) -> notifier_persistence::Result<Epochs> {
-        let mine = notifier_persistence::auth_epoch::current(db).await;
+        let mine = notifier_persistence::epochs::current(db).await;
         if let Some(next) = self.publish(seq, mine.as_ref().ok().cloned()) {
             let (reader, db) = (self.clone(), db.clone());
             tokio::spawn(async move {
                 let mut seq = next;
                 loop {
-                    let value = notifier_persistence::auth_epoch::current(&db).await.ok();
+                    let value = notifier_persistence::epochs::current(&db).await.ok();
                     match reader.publish(seq, value) {
                         Some(next) => seq = next,
                         None => break,

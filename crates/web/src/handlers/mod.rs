@@ -17,7 +17,7 @@ use std::future::Future;
 use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use notifier_domain::Notifier;
-use notifier_persistence::auth_epoch::Epochs;
+use notifier_persistence::epochs::Epochs;
 
 use crate::dto::NotifierResponse;
 use crate::{ApiError, AppState};
