@@ -4,10 +4,10 @@
 //! and return domain types, never SeaORM models. Passwords pass through [`SecretBox`] on
 //! their way in and out; tokens are kept as SHA-256 hashes only.
 
-pub mod epochs;
 mod bootstrap;
 mod connect;
 mod entities;
+pub mod epochs;
 mod error;
 mod migrate;
 pub mod notifiers;
