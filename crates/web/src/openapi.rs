@@ -96,6 +96,42 @@ pub struct NotifierWrite {
     pub fail_silently: Option<bool>,
 }
 
+/// 401 and 403: what every authenticated endpoint can answer.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AuthFailures {
+    /// No, malformed, unknown or revoked token; inactive user
+    #[response(status = 401)]
+    Unauthenticated(Detail),
+    /// Authenticated but without the permission code
+    #[response(status = 403)]
+    Forbidden(Detail),
+}
+
+/// 400, 413 and 415: what a JSON body can get wrong.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyFailures {
+    /// Field errors (every failing field), a JSON parse error or a non-object body
+    #[response(status = 400)]
+    Invalid(FieldErrorsBody),
+    /// Body over `server.body_limit`
+    #[response(status = 413)]
+    TooLarge(Detail),
+    /// Content-Type is not application/json
+    #[response(status = 415)]
+    UnsupportedMediaType(Detail),
+}
+
+/// 404 for an id no notifier has.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum UnknownNotifier {
+    /// No notifier with this id
+    #[response(status = 404)]
+    NotFound(Detail),
+}
+
 /// `/test`'s optional body.
 #[derive(ToSchema)]
 #[allow(dead_code)]

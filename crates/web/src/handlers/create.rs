@@ -10,7 +10,7 @@ use crate::auth::{Require, markers::CreateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
 use crate::links::absolute_path;
-use crate::openapi::{Detail, FieldErrorsBody, NotifierWrite};
+use crate::openapi::{AuthFailures, BodyFailures, NotifierWrite};
 use crate::routes::NOTIFIERS_PATH;
 use crate::{ApiError, AppState};
 
@@ -21,11 +21,8 @@ use crate::{ApiError, AppState};
     responses(
         (status = 201, description = "Created", body = NotifierResponse,
             headers(("Location" = String, description = "URL of the new notifier"))),
-        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
-        (status = 413, description = "Body over `server.body_limit`", body = Detail),
-        (status = 415, description = "Content-Type is not application/json", body = Detail),
-        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
-        (status = 403, description = "Authenticated but without the permission code", body = Detail),
+        BodyFailures,
+        AuthFailures,
     ),
     security(("Token" = [])),
 )]

@@ -3,7 +3,7 @@ use notifier_persistence::notifiers;
 
 use super::parse_id;
 use crate::auth::{Require, markers::DeleteNotifier};
-use crate::openapi::Detail;
+use crate::openapi::{AuthFailures, UnknownNotifier};
 use crate::{ApiError, AppState};
 
 /// Delete a notifier (permission 2834).
@@ -12,9 +12,8 @@ use crate::{ApiError, AppState};
     params(("id" = i64, Path, description = "The notifier's id")),
     responses(
         (status = 204, description = "Deleted; empty body"),
-        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
-        (status = 403, description = "Authenticated but without the permission code", body = Detail),
-        (status = 404, description = "No notifier with this id", body = Detail),
+        AuthFailures,
+        UnknownNotifier,
     ),
     security(("Token" = [])),
 )]

@@ -6,7 +6,7 @@ use super::{cached_json, to_bytes};
 use crate::auth::{Require, markers::ListNotifiers};
 use crate::dto::{NotifierResponse, PageResponse};
 use crate::links::{absolute_path, page_link, query_pairs};
-use crate::openapi::Detail;
+use crate::openapi::{AuthFailures, Detail};
 use crate::{ApiError, AppState};
 
 /// The list's query parameters (§4).
@@ -36,8 +36,7 @@ struct ListParams {
     params(ListParams),
     responses(
         (status = 200, description = "One page of notifiers", body = PageResponse),
-        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
-        (status = 403, description = "Authenticated but without the permission code", body = Detail),
+        AuthFailures,
         (status = 404, description = "`page` out of range or not a positive integer", body = Detail),
     ),
     security(("Token" = [])),

@@ -4,7 +4,7 @@ use notifier_persistence::notifiers;
 use super::{cached_json, parse_id, to_bytes};
 use crate::auth::{Require, markers::RetrieveNotifier};
 use crate::dto::NotifierResponse;
-use crate::openapi::Detail;
+use crate::openapi::{AuthFailures, UnknownNotifier};
 use crate::{ApiError, AppState};
 
 /// Retrieve a notifier (permission 2832).
@@ -13,9 +13,8 @@ use crate::{ApiError, AppState};
     params(("id" = i64, Path, description = "The notifier's id")),
     responses(
         (status = 200, description = "The notifier", body = NotifierResponse),
-        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
-        (status = 403, description = "Authenticated but without the permission code", body = Detail),
-        (status = 404, description = "No notifier with this id", body = Detail),
+        AuthFailures,
+        UnknownNotifier,
     ),
     security(("Token" = [])),
 )]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{parse_id, smtp_settings};
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
-use crate::openapi::{Detail, FieldErrorsBody, SendBody};
+use crate::openapi::{AuthFailures, BodyFailures, Detail, SendBody, UnknownNotifier};
 use crate::{ApiError, AppState};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -25,12 +25,9 @@ pub struct SendResponse {
     request_body(content = SendBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Sent (`sent: 1`), or failed with `fail_silently` (`sent: 0`)", body = SendResponse),
-        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
-        (status = 413, description = "Body over `server.body_limit`", body = Detail),
-        (status = 415, description = "Content-Type is not application/json", body = Detail),
-        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
-        (status = 403, description = "Authenticated but without the permission code", body = Detail),
-        (status = 404, description = "No notifier with this id", body = Detail),
+        BodyFailures,
+        AuthFailures,
+        UnknownNotifier,
         (status = 502, description = "The SMTP exchange failed: `SMTP error: <reason>`", body = Detail),
     ),
     security(("Token" = [])),

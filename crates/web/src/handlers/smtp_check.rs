@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{parse_id, smtp_settings};
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
-use crate::openapi::{CheckBody, Detail, FieldErrorsBody};
+use crate::openapi::{AuthFailures, BodyFailures, CheckBody, UnknownNotifier};
 use crate::{ApiError, AppState};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -24,12 +24,9 @@ pub struct CheckResponse {
     request_body(content = Option<CheckBody>, content_type = "application/json"),
     responses(
         (status = 200, description = "The outcome of the check, successful or not", body = CheckResponse),
-        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
-        (status = 413, description = "Body over `server.body_limit`", body = Detail),
-        (status = 415, description = "Content-Type is not application/json", body = Detail),
-        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
-        (status = 403, description = "Authenticated but without the permission code", body = Detail),
-        (status = 404, description = "No notifier with this id", body = Detail),
+        BodyFailures,
+        AuthFailures,
+        UnknownNotifier,
     ),
     security(("Token" = [])),
 )]

@@ -9,7 +9,7 @@ use super::{notifier_json, parse_id};
 use crate::auth::{Require, markers::UpdateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
-use crate::openapi::{Detail, FieldErrorsBody, NotifierWrite};
+use crate::openapi::{AuthFailures, BodyFailures, NotifierWrite, UnknownNotifier};
 use crate::{ApiError, AppState};
 
 /// Update some fields of a notifier (permission 2833).
@@ -19,12 +19,9 @@ use crate::{ApiError, AppState};
     request_body(content = NotifierWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated notifier", body = NotifierResponse),
-        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
-        (status = 413, description = "Body over `server.body_limit`", body = Detail),
-        (status = 415, description = "Content-Type is not application/json", body = Detail),
-        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
-        (status = 403, description = "Authenticated but without the permission code", body = Detail),
-        (status = 404, description = "No notifier with this id", body = Detail),
+        BodyFailures,
+        AuthFailures,
+        UnknownNotifier,
     ),
     security(("Token" = [])),
 )]
@@ -44,12 +41,9 @@ pub async fn partial_update(
     request_body(content = NotifierWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated notifier", body = NotifierResponse),
-        (status = 400, description = "Field errors (every failing field), a JSON parse error or a non-object body", body = FieldErrorsBody),
-        (status = 413, description = "Body over `server.body_limit`", body = Detail),
-        (status = 415, description = "Content-Type is not application/json", body = Detail),
-        (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),
-        (status = 403, description = "Authenticated but without the permission code", body = Detail),
-        (status = 404, description = "No notifier with this id", body = Detail),
+        BodyFailures,
+        AuthFailures,
+        UnknownNotifier,
     ),
     security(("Token" = [])),
 )]
