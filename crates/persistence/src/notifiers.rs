@@ -57,14 +57,14 @@ pub async fn get(db: &impl ConnectionTrait, secrets: &SecretBox, id: i64) -> Res
     to_domain(model, secrets)
 }
 
-/// Applies a PATCH or PUT; `updated_at` always moves forward.
+/// Applies a PATCH or PUT to a notifier the caller has just read with [`get`];
+/// `updated_at` always moves forward.
 pub async fn update(
     db: &impl ConnectionTrait,
     secrets: &SecretBox,
-    id: i64,
+    mut notifier: Notifier,
     changes: NotifierChanges,
 ) -> Result<Notifier> {
-    let mut notifier = get(db, secrets, id).await?;
     let previous_update = notifier.updated_at;
     changes.apply_to(&mut notifier);
     notifier.updated_at = Ord::max(now(), previous_update + TimeDelta::microseconds(1));

@@ -64,12 +64,12 @@ async fn apply(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(raw_id)?;
     // DRF looks the object up before validating: an unknown id is 404 whatever the body.
-    notifiers::get(&state.db, &state.secrets, id).await?;
+    let current = notifiers::get(&state.db, &state.secrets, id).await?;
     let changes = match parse(body) {
         Ok(changes) => changes,
         Err(errors) => return Err(with_duplicate_name(state, body, Some(id), errors).await),
     };
-    let notifier = notifiers::update(&state.db, &state.secrets, id, changes).await?;
+    let notifier = notifiers::update(&state.db, &state.secrets, current, changes).await?;
     // Pooled SMTP connections were opened with the old settings.
     state.mailer.forget(id);
     Ok(notifier_json(
