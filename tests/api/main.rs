@@ -12,6 +12,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod caching;
 mod cli;
 mod coercion;
 mod concurrency;

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +35,33 @@ impl Backend {
 /// Writers queue for up to this long instead of failing with "database is locked".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A pooled connection unused this long is pinged before it is handed out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 /// Connects, creating a SQLite file (and its folder) on first use.
 pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
+    open(url, max_connections, |opts| opts).await
+}
+
+/// The one SQLite connection that commits write batches: each batch is one script, and
+/// scripts differ in length, so it keeps fewer of them prepared than a pool connection
+/// keeps single statements, and it takes a batch's results in one go.
+pub(crate) async fn connect_sqlite_writer(url: &str) -> Result<DatabaseConnection, DbErr> {
+    open(url, Some(1), |opts| {
+        opts.statement_cache_capacity(WRITER_SCRIPTS_KEPT)
+            .row_buffer_size(2 * crate::writes::MAX_BATCH + 8)
+    })
+    .await
+}
+
+/// Prepared batch scripts the writer keeps (see `writes`).
+const WRITER_SCRIPTS_KEPT: usize = 24;
+
+async fn open(
+    url: &str,
+    max_connections: Option<u32>,
+    sqlite_extra: fn(SqliteConnectOptions) -> SqliteConnectOptions,
+) -> Result<DatabaseConnection, DbErr> {
     let backend = Backend::of_url(url).ok_or_else(|| {
         DbErr::Custom("database.url must start with sqlite: or postgres://".into())
     })?;
@@ -49,14 +74,20 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
+        // The default pings on every checkout, a second round trip for each statement;
+        // only a connection idle long enough for a server or proxy to have dropped it is
+        // checked.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false)
         // These apply to every pooled connection; a PRAGMA through the pool would set one.
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .map_sqlx_sqlite_opts(move |opts| {
+            let opts = opts
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .create_if_missing(true)
+                .create_if_missing(true);
+            sqlite_extra(opts)
         });
     Database::connect(options).await
 }

@@ -14,6 +14,7 @@ pub mod notifiers;
 mod secret_box;
 pub mod tokens;
 pub mod users;
+mod writes;
 
 pub use bootstrap::{ADMIN_USERNAME, Bootstrap, bootstrap_admin};
 pub use connect::{Backend, connect};
@@ -21,6 +22,7 @@ pub use error::{Error, Result};
 pub use migrate::migrate;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 pub use secret_box::{SecretBox, SecretKeyError};
+pub use writes::Writer;
 
 /// Whether the database answers a trivial query; `/readyz` uses it.
 pub async fn ping(db: &DatabaseConnection) -> bool {

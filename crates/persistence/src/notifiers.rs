@@ -4,15 +4,15 @@ use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use notifier_domain::{
     Direction, ListQuery, NewNotifier, Notifier, NotifierChanges, OrderField, Password, name_key,
 };
-use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::entities::email_notifier::{self, ActiveModel, Column, Entity, Model};
 use crate::error::is_unique_violation;
-use crate::{Error, Result, SecretBox};
+use crate::{Error, Result, SecretBox, Writer};
 
 /// One page of a list, with what pagination links need.
 #[derive(Debug)]
@@ -23,11 +23,8 @@ pub struct Page {
     pub items: Vec<Notifier>,
 }
 
-pub async fn create(
-    db: &impl ConnectionTrait,
-    secrets: &SecretBox,
-    new: NewNotifier,
-) -> Result<Notifier> {
+/// Stores a new notifier; a taken name (the unique index decides) is [`Error::NameTaken`].
+pub async fn create(writer: &Writer, secrets: &SecretBox, new: NewNotifier) -> Result<Notifier> {
     let now = now();
     let row = ActiveModel {
         name_key: Set(name_key(&new.name)),
@@ -44,8 +41,14 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     };
-    let model = row.insert(db).await.map_err(name_conflict)?;
-    to_domain(model, secrets)
+    // A taken name inserts nothing instead of failing, so a batch of writes survives it.
+    let mut insert = Entity::insert(row)
+        .on_conflict(OnConflict::column(Column::NameKey).do_nothing().to_owned())
+        .into_query();
+    insert.returning_all();
+    let rows = writer.write(writer.backend().build(&insert)).await?;
+    let row = rows.first().ok_or(Error::NameTaken)?;
+    to_domain(Model::from_query_result(row, "")?, secrets)
 }
 
 pub async fn get(db: &impl ConnectionTrait, secrets: &SecretBox, id: i64) -> Result<Notifier> {
@@ -60,7 +63,7 @@ pub async fn get(db: &impl ConnectionTrait, secrets: &SecretBox, id: i64) -> Res
 /// Applies a PATCH or PUT to a notifier the caller has just read with [`get`];
 /// `updated_at` always moves forward.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    writer: &Writer,
     secrets: &SecretBox,
     mut notifier: Notifier,
     changes: NotifierChanges,
@@ -68,8 +71,8 @@ pub async fn update(
     let previous_update = notifier.updated_at;
     changes.apply_to(&mut notifier);
     notifier.updated_at = Ord::max(now(), previous_update + TimeDelta::microseconds(1));
+    let id = i32::try_from(notifier.id).map_err(|_| Error::NotFound)?;
     let row = ActiveModel {
-        id: Set(i32::try_from(notifier.id).map_err(|_| Error::NotFound)?),
         name_key: Set(name_key(&notifier.name)),
         name: Set(notifier.name.clone()),
         host: Set(notifier.host.clone()),
@@ -83,18 +86,37 @@ pub async fn update(
         updated_at: Set(notifier.updated_at),
         ..Default::default()
     };
-    match row.update(db).await {
-        Ok(_) => Ok(notifier),
-        // Deleted between our read and write.
-        Err(sea_orm::DbErr::RecordNotUpdated) => Err(Error::NotFound),
-        Err(e) => Err(name_conflict(e)),
+    let mut update = Entity::update_many()
+        .set(row)
+        .filter(Column::Id.eq(id))
+        .into_query();
+    update.returning_col(Column::Id);
+    let mut statement = writer.backend().build(&update);
+    if writer.backend() == DbBackend::Sqlite {
+        // A taken name updates nothing instead of failing, so a batch of writes survives it.
+        statement.sql = statement.sql.replacen("UPDATE ", "UPDATE OR IGNORE ", 1);
     }
+    if !writer.write(statement).await?.is_empty() {
+        return Ok(notifier);
+    }
+    // Nothing updated: deleted since the caller read it, or (SQLite) the name is taken.
+    let still_there = Entity::find_by_id(id).one(writer.db()).await?.is_some();
+    Err(if still_there {
+        Error::NameTaken
+    } else {
+        Error::NotFound
+    })
 }
 
-pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+pub async fn delete(writer: &Writer, id: i64) -> Result<()> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
-    let result = Entity::delete_by_id(id).exec(db).await?;
-    if result.rows_affected == 0 {
+    let mut delete = Entity::delete_by_id(id).into_query();
+    delete.returning_col(Column::Id);
+    if writer
+        .write(writer.backend().build(&delete))
+        .await?
+        .is_empty()
+    {
         Err(Error::NotFound)
     } else {
         Ok(())
@@ -210,7 +232,7 @@ fn escape_like(term: &str) -> String {
         .replace('_', "\\_")
 }
 
-fn name_conflict(err: sea_orm::DbErr) -> Error {
+pub(crate) fn name_conflict(err: sea_orm::DbErr) -> Error {
     if is_unique_violation(&err) {
         Error::NameTaken
     } else {

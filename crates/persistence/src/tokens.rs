@@ -13,11 +13,11 @@ use crate::{Error, Result};
 
 /// 160 random bits as 40 hex characters, the shape of DRF's keys.
 pub fn generate_key() -> String {
-    hex(&rand::random::<[u8; 20]>())
+    hex::encode(rand::random::<[u8; 20]>())
 }
 
 pub fn hash_key(key: &str) -> String {
-    hex(&Sha256::digest(key.as_bytes()))
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// Issues a new token for the user and returns its key; the key is not kept.
@@ -65,10 +65,6 @@ pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> Result<Option
     let user = users::to_domain(user);
     let granted = users::granted(db, user.id).await?;
     Ok(Some(Principal { user, granted }))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -35,7 +35,11 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let address = listener.local_addr()?;
+        let writer = notifier_persistence::Writer::start(db.clone(), &settings.database.url)
+            .await
+            .context("cannot open the database for writing")?;
         let state = web::Data::new(AppState {
+            writer,
             db,
             secrets,
             expose_passwords: settings.security.expose_passwords,

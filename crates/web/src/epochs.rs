@@ -1,19 +1,31 @@
-//! Reading the epochs once for many concurrent requests, without ever answering a
-//! request with a value read before it arrived.
+//! Reading the epochs once for many requests, with a small, fixed bound on how old a
+//! read a request may be answered with.
 //!
-//! A request may only use a read that *started after it arrived*: then any change committed
-//! before the request began is seen, exactly as if it had read the epoch itself. Under load
-//! one read in flight serves every request that queued behind it, so the per-request
-//! database round trip of the auth check disappears.
+//! A request may use a read that started at most [`MAX_STALENESS`] before it arrived:
+//! then any change committed that long before the request (by the CLI, or by another
+//! instance sharing the database) is seen. Under load one read serves every request in
+//! that window, so the per-request database round trip of the auth check disappears.
+//! Changes made through this instance are seen at once: see [`LocalWrites`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use notifier_persistence::DatabaseConnection;
 use notifier_persistence::epochs::Epochs;
 use tokio::sync::watch;
 
-/// The outcome of read number `seq`: the epochs, or `None` when the read failed.
-type Published = (u64, Option<Epochs>);
+/// How long a change made elsewhere may take to reach this instance's caches.
+pub const MAX_STALENESS: Duration = Duration::from_millis(5);
+
+/// The outcome of one read: its number, when it started, and the epochs (`None` when the
+/// read failed).
+#[derive(Clone)]
+struct Published {
+    seq: u64,
+    started: Instant,
+    epochs: Option<Epochs>,
+}
 
 #[derive(Clone)]
 pub struct EpochReader {
@@ -29,15 +41,19 @@ struct Inner {
 struct State {
     /// Number the next read will get.
     next_seq: u64,
-    /// A read is running now.
-    in_flight: bool,
-    /// Someone arrived while it ran and needs the next one.
+    /// The read running now: its number and start.
+    in_flight: Option<(u64, Instant)>,
+    /// Someone arrived while it ran and needs a newer one.
     queued: bool,
 }
 
 impl Default for EpochReader {
     fn default() -> Self {
-        let (published, _) = watch::channel((0, None));
+        let (published, _) = watch::channel(Published {
+            seq: 0,
+            started: Instant::now(),
+            epochs: None,
+        });
         let state = Mutex::new(State {
             next_seq: 1,
             ..State::default()
@@ -49,30 +65,41 @@ impl Default for EpochReader {
 }
 
 impl EpochReader {
-    /// The epochs as of some moment after this call began.
+    /// The epochs as of some moment no earlier than [`MAX_STALENESS`] before this call.
     pub async fn current(&self, db: &DatabaseConnection) -> notifier_persistence::Result<Epochs> {
+        let oldest_usable = Instant::now().checked_sub(MAX_STALENESS);
+        let usable = |started: Instant| oldest_usable.is_some_and(|oldest| started >= oldest);
         let mut updates = self.inner.published.subscribe();
-        // Either lead a read now, or wait for the next one (the running read started
-        // before we arrived); decided under the lock, acted on after releasing it.
-        let (lead, seq) = {
+        {
+            let last = updates.borrow_and_update();
+            if let Some(epochs) = last.epochs.as_ref().filter(|_| usable(last.started)) {
+                return Ok(epochs.clone());
+            }
+        }
+        // Join the running read if it is recent enough, lead one now, or wait for the
+        // next; decided under the lock, acted on after releasing it.
+        let (lead, needed) = {
             let mut state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
-            let seq = state.next_seq;
-            if state.in_flight {
-                // The next read gets number `seq`; its runner starts it for us.
-                state.queued = true;
-                (false, seq)
-            } else {
-                state.in_flight = true;
-                state.next_seq += 1;
-                (true, seq)
+            match state.in_flight {
+                Some((seq, started)) if usable(started) => (false, seq),
+                Some(_) => {
+                    // The next read gets number `next_seq`; the running read's task starts it.
+                    state.queued = true;
+                    (false, state.next_seq)
+                }
+                None => {
+                    let seq = state.next_seq;
+                    state.next_seq += 1;
+                    state.in_flight = Some((seq, Instant::now()));
+                    (true, seq)
+                }
             }
         };
         if lead {
-            return self.lead(db, seq).await;
+            return self.lead(db, needed).await;
         }
-        let needed = seq;
         loop {
-            if let Some(result) = self.outcome_at_least(&mut updates, needed) {
+            if let Some(result) = Self::outcome_at_least(&mut updates, needed) {
                 return result;
             }
             if updates.changed().await.is_err() {
@@ -88,15 +115,16 @@ impl EpochReader {
         db: &DatabaseConnection,
         seq: u64,
     ) -> notifier_persistence::Result<Epochs> {
+        let started = self.started_of(seq);
         let mine = notifier_persistence::epochs::current(db).await;
-        if let Some(next) = self.publish(seq, mine.as_ref().ok().cloned()) {
+        if let Some(next) = self.publish(seq, started, mine.as_ref().ok().cloned()) {
             let (reader, db) = (self.clone(), db.clone());
             tokio::spawn(async move {
-                let mut seq = next;
+                let (mut seq, mut started) = next;
                 loop {
-                    let value = notifier_persistence::epochs::current(&db).await.ok();
-                    match reader.publish(seq, value) {
-                        Some(next) => seq = next,
+                    let epochs = notifier_persistence::epochs::current(&db).await.ok();
+                    match reader.publish(seq, started, epochs) {
+                        Some(next) => (seq, started) = next,
                         None => break,
                     }
                 }
@@ -105,35 +133,69 @@ impl EpochReader {
         mine
     }
 
-    /// Publishes read `seq`; returns the number of the next read when someone is waiting
-    /// for one, otherwise marks the reader idle.
-    fn publish(&self, seq: u64, value: Option<Epochs>) -> Option<u64> {
-        self.inner.published.send_replace((seq, value));
+    fn started_of(&self, seq: u64) -> Instant {
+        let state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
+        match state.in_flight {
+            Some((running, started)) if running == seq => started,
+            _ => Instant::now(),
+        }
+    }
+
+    /// Publishes read `seq`; when someone is waiting for a newer one, marks it started and
+    /// returns its number and start, otherwise marks the reader idle.
+    fn publish(
+        &self,
+        seq: u64,
+        started: Instant,
+        epochs: Option<Epochs>,
+    ) -> Option<(u64, Instant)> {
+        self.inner.published.send_replace(Published {
+            seq,
+            started,
+            epochs,
+        });
         let mut state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.queued {
             state.queued = false;
-            let next = state.next_seq;
+            let next = (state.next_seq, Instant::now());
             state.next_seq += 1;
+            state.in_flight = Some(next);
             Some(next)
         } else {
-            state.in_flight = false;
+            state.in_flight = None;
             None
         }
     }
 
     fn outcome_at_least(
-        &self,
         updates: &mut watch::Receiver<Published>,
         needed: u64,
     ) -> Option<notifier_persistence::Result<Epochs>> {
-        let (seq, value) = updates.borrow_and_update().clone();
-        if seq < needed {
+        let last = updates.borrow_and_update();
+        if last.seq < needed {
             return None;
         }
-        Some(value.ok_or_else(|| {
+        Some(last.epochs.clone().ok_or_else(|| {
             notifier_persistence::Error::Unavailable(notifier_persistence::DbErr::Custom(
-                "the auth epoch read failed".into(),
+                "the epoch read failed".into(),
             ))
         }))
+    }
+}
+
+/// Counts the notifier writes this instance made. Responses are cached under it as well as
+/// under the data epoch, so a write is seen by this instance's next request at once,
+/// without waiting for a fresh epoch read.
+#[derive(Clone, Default)]
+pub struct LocalWrites(Arc<AtomicU64>);
+
+impl LocalWrites {
+    /// Call after every notifier write, whatever its outcome.
+    pub fn record(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
     }
 }

@@ -20,6 +20,7 @@ mod routes;
 mod state;
 
 pub use cors::{cors, sorted_preflight_lists};
+pub use epochs::MAX_STALENESS;
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::document as openapi_document;

@@ -7,12 +7,14 @@ use actix_web::web::Bytes;
 use notifier_domain::Principal;
 
 use crate::cache::EpochCache;
-use crate::epochs::EpochReader;
-use notifier_persistence::{DatabaseConnection, SecretBox};
+use crate::epochs::{EpochReader, LocalWrites};
+use notifier_persistence::{DatabaseConnection, SecretBox, Writer};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Notifier writes go through here (batched commits on SQLite).
+    pub writer: Writer,
     pub secrets: SecretBox,
     /// Return stored passwords instead of the mask (§6), for clients that depend on it.
     pub expose_passwords: bool,
@@ -29,8 +31,11 @@ pub struct AppState {
 #[derive(Clone, Default)]
 pub struct Caches {
     pub epochs: EpochReader,
+    /// Notifier writes made here, so this instance sees its own writes at once.
+    pub local_writes: LocalWrites,
     /// Token hash → principal, under the auth epoch.
     pub principals: EpochCache<Principal>,
-    /// Serialized GET responses (one notifier, a list page), under the data epoch.
+    /// Serialized GET responses (one notifier, a list page), under the data epoch and the
+    /// local write count.
     pub responses: EpochCache<Bytes>,
 }

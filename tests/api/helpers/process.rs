@@ -80,7 +80,10 @@ pub async fn run_cli(config: &Path, args: &[&str]) -> Output {
     let config = config.to_str().expect("a UTF-8 config path");
     let mut all = vec!["--config", config];
     all.extend_from_slice(args);
-    run_notifier(&all).await
+    let output = run_notifier(&all).await;
+    // Running servers see a change made elsewhere within this bound; tests check that.
+    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    output
 }
 
 impl TestApp {

@@ -36,7 +36,9 @@ pub async fn create(
         Ok(new) => new,
         Err(errors) => return Err(with_duplicate_name(&state, &body, None, errors).await),
     };
-    let notifier = notifiers::create(&state.db, &state.secrets, new).await?;
+    let written = notifiers::create(&state.writer, &state.secrets, new).await;
+    state.caches.local_writes.record();
+    let notifier = written?;
     let location = absolute_path(&req, &format!("{NOTIFIERS_PATH}/{}", notifier.id));
     let mut response = notifier_json(StatusCode::CREATED, &notifier, state.expose_passwords);
     if let Ok(value) = location.parse() {

@@ -23,7 +23,9 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    notifiers::delete(&state.db, id).await?;
+    let deleted = notifiers::delete(&state.writer, id).await;
+    state.caches.local_writes.record();
+    deleted?;
     state.mailer.forget(id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -58,7 +58,13 @@ async fn cached_json<Fut>(
 where
     Fut: Future<Output = Result<Bytes, ApiError>>,
 {
-    let epoch = req.extensions().get::<Epochs>().map(|e| e.data.clone());
+    // Read before the response is computed, so a racing write leaves the entry stale,
+    // never wrong.
+    let writes = state.caches.local_writes.count();
+    let epoch = req
+        .extensions()
+        .get::<Epochs>()
+        .map(|e| format!("{}/{writes}", e.data));
     if let Some(body) = epoch
         .as_deref()
         .and_then(|epoch| state.caches.responses.get(&key, epoch))

@@ -69,7 +69,9 @@ async fn apply(
         Ok(changes) => changes,
         Err(errors) => return Err(with_duplicate_name(state, body, Some(id), errors).await),
     };
-    let notifier = notifiers::update(&state.db, &state.secrets, current, changes).await?;
+    let written = notifiers::update(&state.writer, &state.secrets, current, changes).await;
+    state.caches.local_writes.record();
+    let notifier = written?;
     // Pooled SMTP connections were opened with the old settings.
     state.mailer.forget(id);
     Ok(notifier_json(
