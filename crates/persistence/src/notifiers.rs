@@ -1,6 +1,6 @@
 //! The email notifier repository.
 
-use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use notifier_domain::{
     Direction, ListQuery, NewNotifier, Notifier, NotifierChanges, OrderField, Password, name_key,
 };
@@ -60,52 +60,72 @@ pub async fn get(db: &impl ConnectionTrait, secrets: &SecretBox, id: i64) -> Res
     to_domain(model, secrets)
 }
 
-/// Applies a PATCH or PUT to a notifier the caller has just read with [`get`];
-/// `updated_at` always moves forward.
+/// Applies a PATCH or PUT in one statement, without reading the row first: only the
+/// fields given change, `updated_at` never moves backwards, and the stored row comes back.
 pub async fn update(
     writer: &Writer,
     secrets: &SecretBox,
-    mut notifier: Notifier,
+    id: i64,
     changes: NotifierChanges,
 ) -> Result<Notifier> {
-    let previous_update = notifier.updated_at;
-    changes.apply_to(&mut notifier);
-    notifier.updated_at = Ord::max(now(), previous_update + TimeDelta::microseconds(1));
-    let id = i32::try_from(notifier.id).map_err(|_| Error::NotFound)?;
-    let row = ActiveModel {
-        name_key: Set(name_key(&notifier.name)),
-        name: Set(notifier.name.clone()),
-        host: Set(notifier.host.clone()),
-        port: Set(i32::from(notifier.port)),
-        username: Set(notifier.username.clone()),
-        password_sealed: Set(secrets.seal(notifier.password.expose())),
-        from_email: Set(notifier.from_email.clone()),
-        use_tls: Set(notifier.use_tls),
-        use_ssl: Set(notifier.use_ssl),
-        fail_silently: Set(notifier.fail_silently),
-        updated_at: Set(notifier.updated_at),
-        ..Default::default()
-    };
+    let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
     let mut update = Entity::update_many()
-        .set(row)
+        .set(changed_columns(changes, secrets))
+        .col_expr(
+            Column::UpdatedAt,
+            Func::greatest([Expr::val(now()), Expr::col(Column::UpdatedAt)]).into(),
+        )
         .filter(Column::Id.eq(id))
         .into_query();
-    update.returning_col(Column::Id);
+    update.returning_all();
     let mut statement = writer.backend().build(&update);
     if writer.backend() == DbBackend::Sqlite {
         // A taken name updates nothing instead of failing, so a batch of writes survives it.
         statement.sql = statement.sql.replacen("UPDATE ", "UPDATE OR IGNORE ", 1);
     }
-    if !writer.write(statement).await?.is_empty() {
-        return Ok(notifier);
+    if let Some(row) = writer.write(statement).await?.first() {
+        return to_domain(Model::from_query_result(row, "")?, secrets);
     }
-    // Nothing updated: deleted since the caller read it, or (SQLite) the name is taken.
+    // Nothing updated: there is no such notifier, or (SQLite) the name is taken.
     let still_there = Entity::find_by_id(id).one(writer.db()).await?.is_some();
     Err(if still_there {
         Error::NameTaken
     } else {
         Error::NotFound
     })
+}
+
+fn changed_columns(changes: NotifierChanges, secrets: &SecretBox) -> ActiveModel {
+    let mut row = ActiveModel::default();
+    if let Some(name) = changes.name {
+        row.name_key = Set(name_key(&name));
+        row.name = Set(name);
+    }
+    if let Some(host) = changes.host {
+        row.host = Set(host);
+    }
+    if let Some(port) = changes.port {
+        row.port = Set(i32::from(port));
+    }
+    if let Some(username) = changes.username {
+        row.username = Set(username);
+    }
+    if let Some(password) = changes.password {
+        row.password_sealed = Set(secrets.seal(password.expose()));
+    }
+    if let Some(from_email) = changes.from_email {
+        row.from_email = Set(from_email);
+    }
+    if let Some(use_tls) = changes.use_tls {
+        row.use_tls = Set(use_tls);
+    }
+    if let Some(use_ssl) = changes.use_ssl {
+        row.use_ssl = Set(use_ssl);
+    }
+    if let Some(fail_silently) = changes.fail_silently {
+        row.fail_silently = Set(fail_silently);
+    }
+    row
 }
 
 pub async fn delete(writer: &Writer, id: i64) -> Result<()> {

@@ -63,13 +63,16 @@ async fn apply(
     parse: fn(&Map<String, Value>) -> Result<NotifierChanges, notifier_domain::FieldErrors>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(raw_id)?;
-    // DRF looks the object up before validating: an unknown id is 404 whatever the body.
-    let current = notifiers::get(&state.db, &state.secrets, id).await?;
     let changes = match parse(body) {
         Ok(changes) => changes,
-        Err(errors) => return Err(with_duplicate_name(state, body, Some(id), errors).await),
+        Err(errors) => {
+            // DRF looks the object up before validating: an unknown id is 404 whatever
+            // the body.
+            notifiers::get(&state.db, &state.secrets, id).await?;
+            return Err(with_duplicate_name(state, body, Some(id), errors).await);
+        }
     };
-    let written = notifiers::update(&state.writer, &state.secrets, current, changes).await;
+    let written = notifiers::update(&state.writer, &state.secrets, id, changes).await;
     state.caches.local_writes.record();
     let notifier = written?;
     // Pooled SMTP connections were opened with the old settings.
