@@ -8,8 +8,6 @@ pub enum Error {
     NameTaken,
     #[error("no such notifier")]
     NotFound,
-    #[error("invalid page")]
-    InvalidPage,
     #[error("no such user: {0}")]
     NoSuchUser(String),
     #[error("user already exists: {0}")]

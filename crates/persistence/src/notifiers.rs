@@ -1,6 +1,7 @@
 //! The email notifier repository.
 
 use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::TryStreamExt;
 use notifier_domain::{
     Direction, ListQuery, NewNotifier, Notifier, NotifierChanges, OrderField, Password, name_key,
 };
@@ -13,15 +14,6 @@ use sea_orm::{
 use crate::entities::email_notifier::{self, ActiveModel, Column, Entity, Model};
 use crate::error::is_unique_violation;
 use crate::{Error, Result, SecretBox, Writer};
-
-/// One page of a list, with what pagination links need.
-#[derive(Debug)]
-pub struct Page {
-    pub count: u64,
-    pub number: u64,
-    pub num_pages: u64,
-    pub items: Vec<Notifier>,
-}
 
 /// Stores a new notifier; a taken name (the unique index decides) is [`Error::NameTaken`].
 pub async fn create(writer: &Writer, secrets: &SecretBox, new: NewNotifier) -> Result<Notifier> {
@@ -58,6 +50,25 @@ pub async fn get(db: &impl ConnectionTrait, secrets: &SecretBox, id: i64) -> Res
         .await?
         .ok_or(Error::NotFound)?;
     to_domain(model, secrets)
+}
+
+/// Notifiers are read ahead in blocks of this many ids.
+pub const BLOCK: i64 = 256;
+
+/// The notifiers whose ids share `id`'s block (`id` itself among them if it exists): one
+/// range scan of the primary key.
+pub async fn get_block(
+    db: &impl ConnectionTrait,
+    secrets: &SecretBox,
+    id: i64,
+) -> Result<Vec<Notifier>> {
+    let first = id - id.rem_euclid(BLOCK);
+    let models = Entity::find()
+        .filter(Column::Id.gte(first))
+        .filter(Column::Id.lt(first + BLOCK))
+        .all(db)
+        .await?;
+    models.into_iter().map(|m| to_domain(m, secrets)).collect()
 }
 
 /// Applies a PATCH or PUT in one statement, without reading the row first: only the
@@ -160,20 +171,13 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
     Ok(Entity::find().count(db).await?)
 }
 
-/// One page of notifiers; a page past the end is [`Error::InvalidPage`].
-pub async fn list(
-    db: &impl ConnectionTrait,
-    secrets: &SecretBox,
+/// The ids of every notifier the query selects, in its order (ties broken by id): what
+/// its pages are cut from. One scan, however many pages are then read.
+pub async fn matching_ids(
+    db: &(impl ConnectionTrait + sea_orm::StreamTrait),
     query: &ListQuery,
-) -> Result<Page> {
-    let filtered = Entity::find().filter(conditions(query));
-    let count = filtered.clone().count(db).await?;
-    let num_pages = Ord::max(count.div_ceil(query.page_size), 1);
-    let number = query.page.unwrap_or(num_pages);
-    if number > num_pages {
-        return Err(Error::InvalidPage);
-    }
-    let mut ordered = filtered;
+) -> Result<Vec<i64>> {
+    let mut ordered = Entity::find().filter(conditions(query));
     for (field, direction) in &query.ordering {
         let column = match field {
             OrderField::Id => Column::Id,
@@ -194,21 +198,33 @@ pub async fn list(
     {
         ordered = ordered.order_by_asc(Column::Id);
     }
-    let models = ordered
-        .offset((number - 1) * query.page_size)
-        .limit(query.page_size)
+    // Streamed: a driver row costs far more than the id kept from it.
+    let rows = ordered
+        .select_only()
+        .column(Column::Id)
+        .into_tuple::<i32>()
+        .stream(db)
+        .await?;
+    let ids = rows
+        .try_fold(Vec::new(), |mut ids, id| {
+            ids.push(i64::from(id));
+            futures_util::future::ready(Ok(ids))
+        })
+        .await?;
+    Ok(ids)
+}
+
+/// The notifiers with these ids that exist, in no particular order.
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    secrets: &SecretBox,
+    ids: &[i64],
+) -> Result<Vec<Notifier>> {
+    let models = Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    let items = models
-        .into_iter()
-        .map(|m| to_domain(m, secrets))
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        count,
-        number,
-        num_pages,
-        items,
-    })
+    models.into_iter().map(|m| to_domain(m, secrets)).collect()
 }
 
 fn conditions(query: &ListQuery) -> Condition {

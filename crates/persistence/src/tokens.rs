@@ -17,7 +17,12 @@ pub fn generate_key() -> String {
 }
 
 pub fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    hex::encode(digest(key))
+}
+
+/// The key's SHA-256, raw: what in-memory caches key a token by.
+pub fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
 }
 
 /// Issues a new token for the user and returns its key; the key is not kept.

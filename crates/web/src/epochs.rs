@@ -24,7 +24,7 @@ pub const MAX_STALENESS: Duration = Duration::from_millis(5);
 struct Published {
     seq: u64,
     started: Instant,
-    epochs: Option<Epochs>,
+    epochs: Option<Arc<Epochs>>,
 }
 
 #[derive(Clone)]
@@ -66,14 +66,17 @@ impl Default for EpochReader {
 
 impl EpochReader {
     /// The epochs as of some moment no earlier than [`MAX_STALENESS`] before this call.
-    pub async fn current(&self, db: &DatabaseConnection) -> notifier_persistence::Result<Epochs> {
+    pub async fn current(
+        &self,
+        db: &DatabaseConnection,
+    ) -> notifier_persistence::Result<Arc<Epochs>> {
         let oldest_usable = Instant::now().checked_sub(MAX_STALENESS);
         let usable = |started: Instant| oldest_usable.is_some_and(|oldest| started >= oldest);
         let mut updates = self.inner.published.subscribe();
         {
             let last = updates.borrow_and_update();
             if let Some(epochs) = last.epochs.as_ref().filter(|_| usable(last.started)) {
-                return Ok(epochs.clone());
+                return Ok(Arc::clone(epochs));
             }
         }
         // Join the running read if it is recent enough, lead one now, or wait for the
@@ -103,7 +106,9 @@ impl EpochReader {
                 return result;
             }
             if updates.changed().await.is_err() {
-                return notifier_persistence::epochs::current(db).await;
+                return notifier_persistence::epochs::current(db)
+                    .await
+                    .map(Arc::new);
             }
         }
     }
@@ -114,15 +119,20 @@ impl EpochReader {
         &self,
         db: &DatabaseConnection,
         seq: u64,
-    ) -> notifier_persistence::Result<Epochs> {
+    ) -> notifier_persistence::Result<Arc<Epochs>> {
         let started = self.started_of(seq);
-        let mine = notifier_persistence::epochs::current(db).await;
+        let mine = notifier_persistence::epochs::current(db)
+            .await
+            .map(Arc::new);
         if let Some(next) = self.publish(seq, started, mine.as_ref().ok().cloned()) {
             let (reader, db) = (self.clone(), db.clone());
             tokio::spawn(async move {
                 let (mut seq, mut started) = next;
                 loop {
-                    let epochs = notifier_persistence::epochs::current(&db).await.ok();
+                    let epochs = notifier_persistence::epochs::current(&db)
+                        .await
+                        .ok()
+                        .map(Arc::new);
                     match reader.publish(seq, started, epochs) {
                         Some(next) => (seq, started) = next,
                         None => break,
@@ -147,7 +157,7 @@ impl EpochReader {
         &self,
         seq: u64,
         started: Instant,
-        epochs: Option<Epochs>,
+        epochs: Option<Arc<Epochs>>,
     ) -> Option<(u64, Instant)> {
         self.inner.published.send_replace(Published {
             seq,
@@ -170,7 +180,7 @@ impl EpochReader {
     fn outcome_at_least(
         updates: &mut watch::Receiver<Published>,
         needed: u64,
-    ) -> Option<notifier_persistence::Result<Epochs>> {
+    ) -> Option<notifier_persistence::Result<Arc<Epochs>>> {
         let last = updates.borrow_and_update();
         if last.seq < needed {
             return None;

@@ -112,7 +112,6 @@ impl From<notifier_persistence::Error> for ApiError {
         use notifier_persistence::Error as E;
         match err {
             E::NotFound => ApiError::NotifierNotFound,
-            E::InvalidPage => ApiError::InvalidPage,
             E::NameTaken => ApiError::Validation(FieldErrors::default().with_name_taken()),
             E::Unavailable(_) => ApiError::Unavailable(Box::new(err)),
             other => ApiError::Internal(Box::new(other)),

@@ -39,67 +39,81 @@ pub const ROUTES: [(&str, &str); 8] = [
 
 /// Registers every route; `main` and the tests build the same app through this.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/schema", crate::openapi::document()))
+    // actix tries routes in registration order: the API first, as single-pattern
+    // resources (a multi-pattern resource matches through a regex set).
+    for slash in ["", "/"] {
+        cfg.service(
+            resource(COLLECTION, slash)
+                .route(web::get().to(list::list))
+                .route(web::head().to(list::list))
+                .route(web::post().to(create::create))
+                .route(options().to(notifier_options("POST", COLLECTION_ALLOW)))
+                .default_service(web::to(not_allowed(COLLECTION_ALLOW))),
+        );
+    }
+    for slash in ["", "/"] {
+        cfg.service(
+            resource(ITEM, slash)
+                .route(web::get().to(retrieve::retrieve))
+                .route(web::head().to(retrieve::retrieve))
+                .route(web::patch().to(update::partial_update))
+                .route(web::put().to(update::replace))
+                .route(web::delete().to(delete::delete))
+                .route(options().to(notifier_options("PUT", ITEM_ALLOW)))
+                .default_service(web::to(not_allowed(ITEM_ALLOW))),
+        );
+    }
+    for slash in ["", "/"] {
+        cfg.service(
+            resource(CHECK, slash)
+                .route(web::post().to(smtp_check::smtp_check))
+                .route(options().to(notifier_options("POST", ACTION_ALLOW)))
+                .default_service(web::to(not_allowed(ACTION_ALLOW))),
+        )
+        .service(
+            resource(SEND, slash)
+                .route(web::post().to(send::send))
+                .route(options().to(notifier_options("POST", ACTION_ALLOW)))
+                .default_service(web::to(not_allowed(ACTION_ALLOW))),
+        )
+        .service(
+            resource(ME, slash)
+                .route(web::get().to(me::me))
+                .route(web::head().to(me::me))
+                .route(options().to(me_options))
+                .default_service(web::to(not_allowed(ME_ALLOW))),
+        );
+    }
+    cfg.service(open_resource("/healthz").route(web::get().to(health::healthz)))
+        .service(open_resource("/readyz").route(web::get().to(health::readyz)))
+        .service(open_resource("/metrics").route(web::get().to(crate::metrics::metrics)))
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/schema", crate::openapi::document()))
         .route(
             "/api/docs",
             web::get().to(|| async { redirect("/api/docs/") }),
-        )
-        .service(open_resource("/healthz").route(web::get().to(health::healthz)))
-        .service(open_resource("/readyz").route(web::get().to(health::readyz)))
-        .service(open_resource("/metrics").route(web::get().to(crate::metrics::metrics)))
-        .service(
-            web::scope("/api")
-                .wrap(from_fn(resolve_principal))
-                .service(
-                    resource(COLLECTION)
-                        .route(web::get().to(list::list))
-                        .route(web::head().to(list::list))
-                        .route(web::post().to(create::create))
-                        .route(options().to(notifier_options("POST", COLLECTION_ALLOW)))
-                        .default_service(web::to(not_allowed(COLLECTION_ALLOW))),
-                )
-                .service(
-                    resource(ITEM)
-                        .route(web::get().to(retrieve::retrieve))
-                        .route(web::head().to(retrieve::retrieve))
-                        .route(web::patch().to(update::partial_update))
-                        .route(web::put().to(update::replace))
-                        .route(web::delete().to(delete::delete))
-                        .route(options().to(notifier_options("PUT", ITEM_ALLOW)))
-                        .default_service(web::to(not_allowed(ITEM_ALLOW))),
-                )
-                .service(
-                    resource(CHECK)
-                        .route(web::post().to(smtp_check::smtp_check))
-                        .route(options().to(notifier_options("POST", ACTION_ALLOW)))
-                        .default_service(web::to(not_allowed(ACTION_ALLOW))),
-                )
-                .service(
-                    resource(SEND)
-                        .route(web::post().to(send::send))
-                        .route(options().to(notifier_options("POST", ACTION_ALLOW)))
-                        .default_service(web::to(not_allowed(ACTION_ALLOW))),
-                )
-                .service(
-                    resource(ME)
-                        .route(web::get().to(me::me))
-                        .route(web::head().to(me::me))
-                        .route(options().to(me_options))
-                        .default_service(web::to(not_allowed(ME_ALLOW))),
-                )
-                .default_service(web::to(not_found)),
         )
         .configure(crate::dashboard::configure)
         .default_service(web::to(not_found));
 }
 
-/// A resource inside the `/api` scope for an OpenAPI-style path, with and without the
-/// trailing slash. `{id}` only matches digits (a guard rather than a regex segment, so
-/// the route pattern stays a clean metrics label); other ids are routing 404s, as in DRF.
-fn resource(path: &str) -> actix_web::Resource {
-    let scoped = path.trim_start_matches("/api");
-    let resource = web::resource([scoped.to_owned(), format!("{scoped}/")]);
-    if scoped.contains("{id}") {
+/// A resource for an OpenAPI-style path, plus `slash` (empty or a trailing slash: every
+/// path answers both ways). `{id}` only matches digits (a guard rather than a regex
+/// segment, so the route pattern stays a clean metrics label); other ids are routing
+/// 404s, as in DRF.
+fn resource(
+    path: &str,
+    slash: &str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let resource = web::resource(format!("{path}{slash}")).wrap(from_fn(resolve_principal));
+    if path.contains("{id}") {
         resource.guard(guard::fn_guard(numeric_id))
     } else {
         resource

@@ -4,10 +4,13 @@ use notifier_mailer::Mailer;
 
 use crate::Metrics;
 use actix_web::web::Bytes;
-use notifier_domain::Principal;
+use notifier_domain::{ListQuery, Principal};
+
+use std::sync::Arc;
 
 use crate::cache::EpochCache;
 use crate::epochs::{EpochReader, LocalWrites};
+use crate::handlers::{DataVersion, ResponseKey};
 use notifier_persistence::{DatabaseConnection, SecretBox, Writer};
 
 #[derive(Clone)]
@@ -28,14 +31,72 @@ pub struct AppState {
 }
 
 /// Everything cached per instance, all keyed by the database's epochs.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Caches {
     pub epochs: EpochReader,
     /// Notifier writes made here, so this instance sees its own writes at once.
     pub local_writes: LocalWrites,
-    /// Token hash → principal, under the auth epoch.
-    pub principals: EpochCache<Principal>,
+    /// Token digest → principal, under the auth epoch.
+    pub principals: EpochCache<[u8; 32], String, Arc<Principal>>,
     /// Serialized GET responses (one notifier, a list page), under the data epoch and the
     /// local write count.
-    pub responses: EpochCache<Bytes>,
+    pub responses: EpochCache<ResponseKey, DataVersion, Bytes>,
+    /// Misses that would load the same thing wait for one load.
+    pub loads: LoadLocks,
+    /// A list query's ordered ids (page fields blanked), under the same version.
+    pub selections: EpochCache<ListQuery, DataVersion, Arc<Vec<i64>>>,
+}
+
+/// Tokens remembered at most (each a few hundred bytes).
+const PRINCIPALS_KEPT: u64 = 4096;
+/// Response bytes kept at most: every notifier of a 100,000-notifier table fits.
+const RESPONSE_BUDGET: u64 = 64 << 20;
+/// Bytes of id lists kept at most (8 per id).
+const SELECTION_BUDGET: u64 = 16 << 20;
+/// What an entry costs beyond its body (key, epoch, bookkeeping).
+const RESPONSE_OVERHEAD: u64 = 96;
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            epochs: EpochReader::default(),
+            loads: LoadLocks::default(),
+            local_writes: LocalWrites::default(),
+            principals: EpochCache::new(PRINCIPALS_KEPT as usize, PRINCIPALS_KEPT, |_| 1),
+            responses: EpochCache::new(16_384, RESPONSE_BUDGET, |body: &Bytes| {
+                body.len() as u64 + RESPONSE_OVERHEAD
+            }),
+            selections: EpochCache::new(64, SELECTION_BUDGET, |ids: &Arc<Vec<i64>>| {
+                8 * ids.len() as u64 + RESPONSE_OVERHEAD
+            }),
+        }
+    }
+}
+
+/// Striped locks taken around a cache load: concurrent misses for the same block of
+/// notifiers or the same list query queue behind one load and then find it cached,
+/// instead of each reading and building it (a cold cache under load would otherwise do
+/// the same work once per waiting request).
+#[derive(Clone)]
+pub struct LoadLocks(Arc<[tokio::sync::Mutex<()>; LOAD_STRIPES]>);
+
+const LOAD_STRIPES: usize = 64;
+
+impl Default for LoadLocks {
+    fn default() -> Self {
+        Self(Arc::new(std::array::from_fn(|_| {
+            tokio::sync::Mutex::new(())
+        })))
+    }
+}
+
+impl LoadLocks {
+    /// Held while loading what `what` names; equal values share a lock.
+    pub async fn lock(&self, what: &impl std::hash::Hash) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, RandomState};
+        // One fixed hasher per process is enough: only equality of stripes matters.
+        static HASHER: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
+        let hash = HASHER.get_or_init(RandomState::new).hash_one(what);
+        self.0[(hash % LOAD_STRIPES as u64) as usize].lock().await
+    }
 }

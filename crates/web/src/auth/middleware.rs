@@ -1,10 +1,14 @@
-//! The scope middleware that resolves a request's token to a principal, once.
+//! The middleware on every API resource that resolves a request's token to a principal,
+//! once, before any extractor runs (actix polls a handler's extractors together, so an
+//! async lookup inside one would let a body error overtake a 401/403).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
+use notifier_domain::Principal;
+use std::sync::Arc;
 
 use super::AuthOutcome;
 use super::header::{Credentials, parse};
@@ -57,19 +61,25 @@ async fn cached_authenticate(
     state: &AppState,
     req: &ServiceRequest,
     key: &str,
-) -> notifier_persistence::Result<Option<notifier_domain::Principal>> {
+) -> notifier_persistence::Result<Option<Arc<Principal>>> {
     let epochs = state.caches.epochs.current(&state.db).await?;
-    req.extensions_mut().insert(epochs.clone());
-    let key_hash = notifier_persistence::tokens::hash_key(key);
-    if let Some(principal) = state.caches.principals.get(&key_hash, &epochs.auth) {
-        return Ok(Some(principal));
+    req.extensions_mut().insert(Arc::clone(&epochs));
+    let digest = notifier_persistence::tokens::digest(key);
+    let cached = state
+        .caches
+        .principals
+        .get(&digest, |auth_epoch| *auth_epoch == epochs.auth);
+    if cached.is_some() {
+        return Ok(cached);
     }
-    let found = notifier_persistence::tokens::authenticate(&state.db, key).await?;
+    let found = notifier_persistence::tokens::authenticate(&state.db, key)
+        .await?
+        .map(Arc::new);
     if let Some(principal) = &found {
         state
             .caches
             .principals
-            .insert(key_hash, epochs.auth, principal.clone());
+            .insert(digest, epochs.auth.clone(), Arc::clone(principal));
     }
     Ok(found)
 }

@@ -9,6 +9,8 @@ mod require;
 pub use middleware::resolve_principal;
 pub use require::{Authenticated, Require, markers};
 
+use std::sync::Arc;
+
 use notifier_domain::Principal;
 
 /// What the middleware learned about the caller.
@@ -18,7 +20,7 @@ pub enum AuthOutcome {
     Anonymous,
     /// Credentials were given and are wrong; the text is DRF's.
     Rejected(&'static str),
-    Authenticated(Principal),
+    Authenticated(Arc<Principal>),
     /// The lookup itself failed (database down).
     LookupFailed,
 }

@@ -2,6 +2,7 @@
 
 use std::future::{Ready, ready};
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -42,11 +43,11 @@ pub mod markers {
 pub struct Require<N: Needs>(PhantomData<N>);
 
 /// Any active authenticated user, whatever its permissions.
-pub struct Authenticated(pub Principal);
+pub struct Authenticated(pub Arc<Principal>);
 
-fn authenticated(req: &HttpRequest) -> Result<Principal, ApiError> {
+fn authenticated(req: &HttpRequest) -> Result<Arc<Principal>, ApiError> {
     match req.extensions().get::<AuthOutcome>() {
-        Some(AuthOutcome::Authenticated(principal)) => Ok(principal.clone()),
+        Some(AuthOutcome::Authenticated(principal)) => Ok(Arc::clone(principal)),
         Some(AuthOutcome::Rejected(message)) => Err(ApiError::AuthenticationFailed(message)),
         Some(AuthOutcome::LookupFailed) => {
             Err(ApiError::Unavailable("the token lookup failed".into()))

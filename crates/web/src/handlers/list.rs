@@ -2,7 +2,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use notifier_domain::ListQuery;
 use notifier_persistence::notifiers;
 
-use super::{cached_json, to_bytes};
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+
+use super::{DataVersion, ResponseKey, cached_body, data_version, json_body, store_body, to_bytes};
 use crate::auth::{Require, markers::ListNotifiers};
 use crate::dto::{NotifierResponse, PageResponse};
 use crate::links::{absolute_path, page_link, query_pairs};
@@ -48,31 +52,185 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::from_pairs(&query_pairs(&req)).map_err(|_| ApiError::InvalidPage)?;
     // The body's links carry the scheme, host, path and query: all part of the key.
-    let key = format!(
-        "list:{}?{}",
+    let key = ResponseKey::List(format!(
+        "{}?{}",
         absolute_path(&req, req.path()),
         req.query_string()
-    );
-    cached_json(&req, &state, key, || async {
-        let page = notifiers::list(&state.db, &state.secrets, &query).await?;
-        let next = (page.number < page.num_pages).then(|| page_link(&req, Some(page.number + 1)));
-        // DRF drops `page` for the first page instead of writing page=1.
-        let previous = match page.number {
-            1 => None,
-            2 => Some(page_link(&req, None)),
-            n => Some(page_link(&req, Some(n - 1))),
-        };
-        let results = page
-            .items
-            .iter()
-            .map(|n| NotifierResponse::new(n, state.expose_passwords))
+    ));
+    let version = data_version(&req, &state);
+    if let Some(body) = cached_body(&state, &key, &version) {
+        return Ok(json_body(body));
+    }
+    let ids = matching_ids(&state, &query, &version).await?;
+    let count = ids.len() as u64;
+    let num_pages = Ord::max(count.div_ceil(query.page_size), 1);
+    let number = query.page.unwrap_or(num_pages);
+    if number > num_pages {
+        return Err(ApiError::InvalidPage);
+    }
+    let first = usize::try_from((number - 1) * query.page_size).unwrap_or(usize::MAX);
+    let on_page = ids
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .take(usize::try_from(query.page_size).unwrap_or(usize::MAX));
+    let results = item_bodies(&state, on_page.copied().collect(), &version).await?;
+    let next = (number < num_pages).then(|| page_link(&req, Some(number + 1)));
+    // DRF drops `page` for the first page instead of writing page=1.
+    let previous = match number {
+        1 => None,
+        2 => Some(page_link(&req, None)),
+        n => Some(page_link(&req, Some(n - 1))),
+    };
+    let body = page_body(count, next.as_deref(), previous.as_deref(), &results)?;
+    store_body(&state, key, &version, body.clone());
+    Ok(json_body(body))
+}
+
+/// The query's ordered ids, shared by all its pages while the data stays as it is.
+async fn matching_ids(
+    state: &AppState,
+    query: &ListQuery,
+    version: &Option<DataVersion>,
+) -> Result<Arc<Vec<i64>>, ApiError> {
+    let selection = ListQuery {
+        page: None,
+        page_size: 0,
+        ..query.clone()
+    };
+    let cached = || {
+        let version = version.as_ref()?;
+        state
+            .caches
+            .selections
+            .get(&selection, |seen| seen == version)
+    };
+    if let Some(ids) = cached() {
+        return Ok(ids);
+    }
+    let _loading = state.caches.loads.lock(&selection).await;
+    if let Some(ids) = cached() {
+        return Ok(ids);
+    }
+    let ids = Arc::new(notifiers::matching_ids(&state.db, query).await?);
+    if let Some(version) = version {
+        state
+            .caches
+            .selections
+            .insert(selection, version.clone(), Arc::clone(&ids));
+    }
+    Ok(ids)
+}
+
+/// Each notifier's body, from the response cache or (those missing) one query. A row
+/// deleted since the ids were read is left out.
+async fn item_bodies(
+    state: &AppState,
+    ids: Vec<i64>,
+    version: &Option<DataVersion>,
+) -> Result<Vec<Bytes>, ApiError> {
+    let mut bodies: Vec<Option<Bytes>> = ids
+        .iter()
+        .map(|id| cached_body(state, &ResponseKey::Item(*id), version))
+        .collect();
+    let missing: Vec<i64> = ids
+        .iter()
+        .zip(&bodies)
+        .filter(|(_, body)| body.is_none())
+        .map(|(id, _)| *id)
+        .collect();
+    if !missing.is_empty() {
+        for notifier in notifiers::get_many(&state.db, &state.secrets, &missing).await? {
+            let body = to_bytes(&NotifierResponse::new(&notifier, state.expose_passwords))?;
+            if let Some(at) = ids.iter().position(|id| *id == notifier.id) {
+                bodies[at] = Some(body.clone());
+            }
+            store_body(state, ResponseKey::Item(notifier.id), version, body);
+        }
+    }
+    Ok(bodies.into_iter().flatten().collect())
+}
+
+/// The page as [`PageResponse`] serializes it, from bodies already serialized.
+fn page_body(
+    count: u64,
+    next: Option<&str>,
+    previous: Option<&str>,
+    results: &[Bytes],
+) -> Result<Bytes, ApiError> {
+    let size = results.iter().map(|r| r.len() + 1).sum::<usize>() + 512;
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(b"{\"count\":");
+    out.extend_from_slice(count.to_string().as_bytes());
+    out.extend_from_slice(b",\"next\":");
+    serde_json::to_writer(&mut out, &next).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    out.extend_from_slice(b",\"previous\":");
+    serde_json::to_writer(&mut out, &previous).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    out.extend_from_slice(b",\"results\":[");
+    for (i, result) in results.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(result);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(Bytes::from(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dto::PageResponse;
+    use notifier_domain::{Notifier, Password};
+
+    #[test]
+    fn assembled_page_is_what_the_serializer_writes() {
+        let at = chrono::Utc::now();
+        let notifiers: Vec<Notifier> = (1..=3)
+            .map(|id| Notifier {
+                id,
+                name: format!("n\"{id}"),
+                host: "smtp.example.com".into(),
+                port: 587,
+                username: "u".into(),
+                password: Password::new("p".to_owned()),
+                from_email: "a@example.com".into(),
+                use_tls: true,
+                use_ssl: false,
+                fail_silently: false,
+                created_at: at,
+                updated_at: at,
+            })
             .collect();
-        to_bytes(&PageResponse {
-            count: page.count,
-            next,
-            previous,
-            results,
+        let next = Some("http://h/api/notifications/notifiers/email?page=3&search=%22x".to_owned());
+        let previous = Some("http://h/api/notifications/notifiers/email".to_owned());
+        let items: Vec<NotifierResponse> = notifiers
+            .iter()
+            .map(|n| NotifierResponse::new(n, false))
+            .collect();
+        let bodies: Vec<Bytes> = items
+            .iter()
+            .map(|item| to_bytes(item).expect("serializes"))
+            .collect();
+        let expected = serde_json::to_vec(&PageResponse {
+            count: 41,
+            next: next.clone(),
+            previous: previous.clone(),
+            results: items,
         })
-    })
-    .await
+        .expect("serializes");
+
+        let assembled =
+            page_body(41, next.as_deref(), previous.as_deref(), &bodies).expect("assembles");
+
+        assert_eq!(
+            String::from_utf8_lossy(&assembled),
+            String::from_utf8_lossy(&expected)
+        );
+        let empty = page_body(0, None, None, &[]).expect("assembles");
+        assert_eq!(
+            &empty[..],
+            br#"{"count":0,"next":null,"previous":null,"results":[]}"#
+        );
+    }
 }

@@ -12,7 +12,7 @@ pub mod send;
 pub mod smtp_check;
 pub mod update;
 
-use std::future::Future;
+use std::sync::Arc;
 
 use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
@@ -47,35 +47,54 @@ fn notifier_json(
     HttpResponse::build(status).json(NotifierResponse::new(notifier, expose))
 }
 
-/// A GET body from the response cache when it was stored under the data epoch this
-/// request read (never older than the request), else computed and stored.
-async fn cached_json<Fut>(
-    req: &HttpRequest,
+/// What a cached response answers: one notifier, or a list page (by its full URL, since
+/// the body's links carry it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResponseKey {
+    Item(i64),
+    List(String),
+}
+
+/// The state of the data a response was computed from: the database's data epoch and the
+/// count of this instance's own writes.
+#[derive(Debug, Clone)]
+pub struct DataVersion {
+    /// Shared by every entry stored under it, so an entry costs no copy of it.
+    epochs: Arc<Epochs>,
+    local_writes: u64,
+}
+
+impl PartialEq for DataVersion {
+    fn eq(&self, other: &Self) -> bool {
+        self.local_writes == other.local_writes && self.epochs.data == other.epochs.data
+    }
+}
+
+/// The data version this request sees. Taken before any response is computed, so a
+/// racing write leaves an entry stale, never wrong. `None` when the request carried no
+/// epochs (nothing is cached then).
+fn data_version(req: &HttpRequest, state: &AppState) -> Option<DataVersion> {
+    let local_writes = state.caches.local_writes.count();
+    let epochs = req.extensions().get::<Arc<Epochs>>().cloned()?;
+    Some(DataVersion {
+        epochs,
+        local_writes,
+    })
+}
+
+fn cached_body(
     state: &AppState,
-    key: String,
-    compute: impl FnOnce() -> Fut,
-) -> Result<HttpResponse, ApiError>
-where
-    Fut: Future<Output = Result<Bytes, ApiError>>,
-{
-    // Read before the response is computed, so a racing write leaves the entry stale,
-    // never wrong.
-    let writes = state.caches.local_writes.count();
-    let epoch = req
-        .extensions()
-        .get::<Epochs>()
-        .map(|e| format!("{}/{writes}", e.data));
-    if let Some(body) = epoch
-        .as_deref()
-        .and_then(|epoch| state.caches.responses.get(&key, epoch))
-    {
-        return Ok(json_body(body));
+    key: &ResponseKey,
+    version: &Option<DataVersion>,
+) -> Option<Bytes> {
+    let version = version.as_ref()?;
+    state.caches.responses.get(key, |seen| seen == version)
+}
+
+fn store_body(state: &AppState, key: ResponseKey, version: &Option<DataVersion>, body: Bytes) {
+    if let Some(version) = version {
+        state.caches.responses.insert(key, version.clone(), body);
     }
-    let body = compute().await?;
-    if let Some(epoch) = epoch {
-        state.caches.responses.insert(key, epoch, body.clone());
-    }
-    Ok(json_body(body))
 }
 
 fn json_body(body: Bytes) -> HttpResponse {

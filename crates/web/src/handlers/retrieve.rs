@@ -1,7 +1,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use notifier_persistence::notifiers;
 
-use super::{cached_json, parse_id, to_bytes};
+use super::{ResponseKey, cached_body, data_version, json_body, parse_id, store_body, to_bytes};
 use crate::auth::{Require, markers::RetrieveNotifier};
 use crate::dto::NotifierResponse;
 use crate::openapi::{AuthFailures, UnknownNotifier};
@@ -25,9 +25,28 @@ pub async fn retrieve(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    cached_json(&req, &state, format!("notifier:{id}"), || async {
-        let notifier = notifiers::get(&state.db, &state.secrets, id).await?;
-        to_bytes(&NotifierResponse::new(&notifier, state.expose_passwords))
-    })
-    .await
+    let key = ResponseKey::Item(id);
+    let version = data_version(&req, &state);
+    if let Some(body) = cached_body(&state, &key, &version) {
+        return Ok(json_body(body));
+    }
+    // A miss mostly means a cold cache (after a write, or at start): read the neighbouring
+    // rows too, so warming costs one query per block of ids instead of one per id.
+    let _loading = state
+        .caches
+        .loads
+        .lock(&id.div_euclid(notifiers::BLOCK))
+        .await;
+    if let Some(body) = cached_body(&state, &key, &version) {
+        return Ok(json_body(body));
+    }
+    let mut wanted = None;
+    for notifier in notifiers::get_block(&state.db, &state.secrets, id).await? {
+        let body = to_bytes(&NotifierResponse::new(&notifier, state.expose_passwords))?;
+        if notifier.id == id {
+            wanted = Some(body.clone());
+        }
+        store_body(&state, ResponseKey::Item(notifier.id), &version, body);
+    }
+    wanted.map(json_body).ok_or(ApiError::NotifierNotFound)
 }
