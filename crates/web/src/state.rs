@@ -80,7 +80,7 @@ impl Default for Caches {
 #[derive(Clone)]
 pub struct LoadLocks(Arc<[tokio::sync::Mutex<()>; LOAD_STRIPES]>);
 
-const LOAD_STRIPES: usize = 64;
+const LOAD_STRIPES: usize = 1024;
 
 impl Default for LoadLocks {
     fn default() -> Self {
