@@ -163,6 +163,24 @@ async fn retrieve_of_unknown_id_is_404(backend: Backend) {
     assert_detail(&resp, 404, NOT_FOUND_NOTIFIER);
 }
 
+/// Ids past the column's range, up to the edge of a 64-bit integer and beyond, are simply
+/// not found (a block read ahead around them must not overflow).
+async fn retrieve_of_ids_out_of_range_is_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_named("exists").await;
+
+    for id in [
+        "2147483647",
+        "2147483648",
+        "9223372036854775806",
+        "9223372036854775807",
+        "9223372036854775808",
+    ] {
+        let resp = app.get(&notifier_path(id), &app.admin_token).await;
+        assert_detail(&resp, 404, NOT_FOUND_NOTIFIER);
+    }
+}
+
 backend_tests!(
     reference_create_example_answers_201_with_every_field,
     reference_create_example_echoes_the_password_when_exposed,
@@ -174,4 +192,5 @@ backend_tests!(
     ids_are_assigned_in_increasing_order,
     created_notifier_is_returned_by_retrieve_unchanged,
     retrieve_of_unknown_id_is_404,
+    retrieve_of_ids_out_of_range_is_404,
 );
