@@ -27,6 +27,14 @@ struct Published {
     epochs: Option<Arc<Epochs>>,
 }
 
+/// What a request does about the epochs it needs.
+enum Role {
+    /// Run read (number, start) itself.
+    Lead((u64, Instant)),
+    /// Wait for the read with this number.
+    Await(u64),
+}
+
 #[derive(Clone)]
 pub struct EpochReader {
     inner: Arc<Inner>,
@@ -81,26 +89,27 @@ impl EpochReader {
         }
         // Join the running read if it is recent enough, lead one now, or wait for the
         // next; decided under the lock, acted on after releasing it.
-        let (lead, needed) = {
+        let role = {
             let mut state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
             match state.in_flight {
-                Some((seq, started)) if usable(started) => (false, seq),
+                Some((seq, started)) if usable(started) => Role::Await(seq),
                 Some(_) => {
                     // The next read gets number `next_seq`; the running read's task starts it.
                     state.queued = true;
-                    (false, state.next_seq)
+                    Role::Await(state.next_seq)
                 }
                 None => {
-                    let seq = state.next_seq;
+                    let read = (state.next_seq, Instant::now());
                     state.next_seq += 1;
-                    state.in_flight = Some((seq, Instant::now()));
-                    (true, seq)
+                    state.in_flight = Some(read);
+                    Role::Lead(read)
                 }
             }
         };
-        if lead {
-            return self.lead(db, needed).await;
-        }
+        let needed = match role {
+            Role::Lead((seq, started)) => return self.lead(db, seq, started).await,
+            Role::Await(seq) => seq,
+        };
         loop {
             if let Some(result) = Self::outcome_at_least(&mut updates, needed) {
                 return result;
@@ -119,8 +128,8 @@ impl EpochReader {
         &self,
         db: &DatabaseConnection,
         seq: u64,
+        started: Instant,
     ) -> notifier_persistence::Result<Arc<Epochs>> {
-        let started = self.started_of(seq);
         let mine = notifier_persistence::epochs::current(db)
             .await
             .map(Arc::new);
@@ -141,14 +150,6 @@ impl EpochReader {
             });
         }
         mine
-    }
-
-    fn started_of(&self, seq: u64) -> Instant {
-        let state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
-        match state.in_flight {
-            Some((running, started)) if running == seq => started,
-            _ => Instant::now(),
-        }
     }
 
     /// Publishes read `seq`; when someone is waiting for a newer one, marks it started and

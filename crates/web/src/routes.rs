@@ -49,10 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(create::create))
                 .route(options().to(notifier_options("POST", COLLECTION_ALLOW)))
                 .default_service(web::to(not_allowed(COLLECTION_ALLOW))),
-        );
-    }
-    for slash in ["", "/"] {
-        cfg.service(
+        )
+        .service(
             resource(ITEM, slash)
                 .route(web::get().to(retrieve::retrieve))
                 .route(web::head().to(retrieve::retrieve))
@@ -61,10 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(delete::delete))
                 .route(options().to(notifier_options("PUT", ITEM_ALLOW)))
                 .default_service(web::to(not_allowed(ITEM_ALLOW))),
-        );
-    }
-    for slash in ["", "/"] {
-        cfg.service(
+        )
+        .service(
             resource(CHECK, slash)
                 .route(web::post().to(smtp_check::smtp_check))
                 .route(options().to(notifier_options("POST", ACTION_ALLOW)))

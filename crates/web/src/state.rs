@@ -6,6 +6,7 @@ use crate::Metrics;
 use actix_web::web::Bytes;
 use notifier_domain::{ListQuery, Principal};
 
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Arc;
 
 use crate::cache::EpochCache;
@@ -78,25 +79,26 @@ impl Default for Caches {
 /// instead of each reading and building it (a cold cache under load would otherwise do
 /// the same work once per waiting request).
 #[derive(Clone)]
-pub struct LoadLocks(Arc<[tokio::sync::Mutex<()>; LOAD_STRIPES]>);
+pub struct LoadLocks {
+    stripes: Arc<[tokio::sync::Mutex<()>; LOAD_STRIPES]>,
+    hasher: RandomState,
+}
 
 const LOAD_STRIPES: usize = 1024;
 
 impl Default for LoadLocks {
     fn default() -> Self {
-        Self(Arc::new(std::array::from_fn(|_| {
-            tokio::sync::Mutex::new(())
-        })))
+        Self {
+            stripes: Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
+            hasher: RandomState::new(),
+        }
     }
 }
 
 impl LoadLocks {
     /// Held while loading what `what` names; equal values share a lock.
-    pub async fn lock(&self, what: &impl std::hash::Hash) -> tokio::sync::MutexGuard<'_, ()> {
-        use std::hash::{BuildHasher, RandomState};
-        // One fixed hasher per process is enough: only equality of stripes matters.
-        static HASHER: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
-        let hash = HASHER.get_or_init(RandomState::new).hash_one(what);
-        self.0[(hash % LOAD_STRIPES as u64) as usize].lock().await
+    pub async fn lock(&self, what: &impl Hash) -> tokio::sync::MutexGuard<'_, ()> {
+        let stripe = self.hasher.hash_one(what) % LOAD_STRIPES as u64;
+        self.stripes[stripe as usize].lock().await
     }
 }
