@@ -1,6 +1,6 @@
 //! Response bodies, field for field and in the order DRF's serializer writes them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use notifier_domain::{MASKED_PASSWORD, Notifier};
 use serde::Serialize;
 
@@ -61,7 +61,8 @@ pub struct PageResponse<'a> {
 
 /// ISO 8601 in UTC with microseconds and `Z`, e.g. `2025-12-28T17:43:38.130046Z`.
 pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    // Written directly; a format string is parsed anew on every call.
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 #[cfg(test)]
@@ -75,6 +76,11 @@ mod tests {
         assert_eq!(
             whole_second.map(timestamp).as_deref(),
             Some("2025-12-28T17:43:38.000000Z")
+        );
+        let with_micros = whole_second.map(|at| at + chrono::Duration::microseconds(130_046));
+        assert_eq!(
+            with_micros.map(timestamp).as_deref(),
+            Some("2025-12-28T17:43:38.130046Z")
         );
     }
 }
