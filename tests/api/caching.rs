@@ -1,6 +1,7 @@
 //! The per-instance read caches never hide a change: an instance serves its own writes on
 //! the very next request, and another instance's writes once `MAX_STALENESS` has passed.
 
+use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -80,7 +81,76 @@ async fn another_instances_writes_show_within_the_bound(backend: Backend) {
     );
 }
 
+/// Many writes of one notifier at once (on SQLite they share a commit), with reads racing
+/// them: what the instance then serves is what the database holds, as a fresh instance
+/// reads it.
+async fn racing_writes_and_reads_leave_the_stored_notifier_cached(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let item = notifier_path(id_of(&app.create_named("raced").await));
+    warm(&app, &item).await;
+
+    let patches = join_all((1..=32).map(|port| {
+        let (app, item) = (&app, &item);
+        async move {
+            app.patch_json(item, &json!({"port": port}), &app.admin_token)
+                .await
+                .status
+        }
+    }));
+    let reads = join_all((0..32).map(|_| {
+        let (app, item) = (&app, &item);
+        async move { app.get(item, &app.admin_token).await.status }
+    }));
+    let (patched, read) = tokio::join!(patches, reads);
+    assert!(patched.iter().all(|status| *status == 200), "{patched:?}");
+    assert!(read.iter().all(|status| *status == 200), "{read:?}");
+
+    let fresh = app.sibling(app.options.clone()).await;
+    let stored = fresh.get(&item, &fresh.admin_token).await.json();
+    for _ in 0..3 {
+        assert_eq!(app.get(&item, &app.admin_token).await.json(), stored);
+    }
+}
+
+/// Another instance's write that lands between this instance's own writes is not taken
+/// for one of them.
+async fn a_write_elsewhere_among_own_writes_is_noticed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let other = app.sibling(app.options.clone()).await;
+    let mine = notifier_path(id_of(&app.create_named("mine").await));
+    let theirs = notifier_path(id_of(&app.create_named("theirs").await));
+    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    warm(&app, &theirs).await;
+    warm(&app, &mine).await;
+
+    let port = |port: u16| json!({ "port": port });
+    assert_eq!(
+        app.patch_json(&mine, &port(1), &app.admin_token)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        other
+            .patch_json(&theirs, &port(2), &other.admin_token)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.patch_json(&mine, &port(3), &app.admin_token)
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    assert_eq!(app.get(&theirs, &app.admin_token).await.json()["port"], 2);
+    assert_eq!(app.get(&mine, &app.admin_token).await.json()["port"], 3);
+}
+
 backend_tests!(
     own_writes_show_at_once_despite_warm_caches,
     another_instances_writes_show_within_the_bound,
+    racing_writes_and_reads_leave_the_stored_notifier_cached,
+    a_write_elsewhere_among_own_writes_is_noticed,
 );

@@ -17,8 +17,8 @@ const DATA_EPOCH: &str = "data_epoch";
 pub struct Epochs {
     /// Users, grants, tokens; empty before the first change.
     pub auth: String,
-    /// Notifiers.
-    pub data: String,
+    /// Notifiers: how many notifier rows have been written, counted by the database.
+    pub data: i64,
 }
 
 /// The current markers, in one query.
@@ -31,10 +31,24 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Epochs> {
     for row in rows {
         match row.name.as_str() {
             AUTH_EPOCH => epochs.auth = row.value,
-            _ => epochs.data = row.value,
+            _ => epochs.data = parse_data_epoch(&row.value)?,
         }
     }
     Ok(epochs)
+}
+
+/// The data epoch alone.
+pub async fn data(db: &impl ConnectionTrait) -> Result<i64> {
+    let row = server_meta::Entity::find_by_id(DATA_EPOCH).one(db).await?;
+    parse_data_epoch(row.map(|row| row.value).as_deref().unwrap_or_default())
+}
+
+fn parse_data_epoch(value: &str) -> Result<i64> {
+    value.parse().map_err(|_| {
+        crate::Error::Unavailable(sea_orm::DbErr::Custom(format!(
+            "the data epoch is not a number: {value:?}"
+        )))
+    })
 }
 
 /// Moves the marker on: every cached principal becomes stale on every instance.

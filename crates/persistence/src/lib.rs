@@ -11,6 +11,7 @@ pub mod epochs;
 mod error;
 mod migrate;
 pub mod notifiers;
+mod own_epochs;
 mod secret_box;
 pub mod tokens;
 pub mod users;
@@ -20,9 +21,10 @@ pub use bootstrap::{ADMIN_USERNAME, Bootstrap, bootstrap_admin};
 pub use connect::{Backend, connect};
 pub use error::{Error, Result};
 pub use migrate::migrate;
+pub use own_epochs::OwnEpochs;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 pub use secret_box::{SecretBox, SecretKeyError};
-pub use writes::Writer;
+pub use writes::{WriteEpoch, Writer};
 
 /// Whether the database answers a trivial query; `/readyz` uses it.
 pub async fn ping(db: &DatabaseConnection) -> bool {

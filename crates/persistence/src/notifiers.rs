@@ -13,10 +13,14 @@ use sea_orm::{
 
 use crate::entities::email_notifier::{self, ActiveModel, Column, Entity, Model};
 use crate::error::is_unique_violation;
-use crate::{Error, Result, SecretBox, Writer};
+use crate::{Error, Result, SecretBox, WriteEpoch, Writer};
 
 /// Stores a new notifier; a taken name (the unique index decides) is [`Error::NameTaken`].
-pub async fn create(writer: &Writer, secrets: &SecretBox, new: NewNotifier) -> Result<Notifier> {
+pub async fn create(
+    writer: &Writer,
+    secrets: &SecretBox,
+    new: NewNotifier,
+) -> Result<(Notifier, WriteEpoch)> {
     let now = now();
     let row = ActiveModel {
         name_key: Set(name_key(&new.name)),
@@ -38,9 +42,12 @@ pub async fn create(writer: &Writer, secrets: &SecretBox, new: NewNotifier) -> R
         .on_conflict(OnConflict::column(Column::NameKey).do_nothing().to_owned())
         .into_query();
     insert.returning_all();
-    let rows = writer.write(writer.backend().build(&insert)).await?;
-    let row = rows.first().ok_or(Error::NameTaken)?;
-    to_domain(Model::from_query_result(row, "")?, secrets)
+    let written = writer.write(writer.backend().build(&insert)).await?;
+    let row = written.rows.first().ok_or(Error::NameTaken)?;
+    Ok((
+        to_domain(Model::from_query_result(row, "")?, secrets)?,
+        written.epoch,
+    ))
 }
 
 pub async fn get(db: &impl ConnectionTrait, secrets: &SecretBox, id: i64) -> Result<Notifier> {
@@ -82,7 +89,7 @@ pub async fn update(
     secrets: &SecretBox,
     id: i64,
     changes: NotifierChanges,
-) -> Result<Notifier> {
+) -> Result<(Notifier, WriteEpoch)> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
     let mut update = Entity::update_many()
         .set(changed_columns(changes, secrets))
@@ -98,8 +105,12 @@ pub async fn update(
         // A taken name updates nothing instead of failing, so a batch of writes survives it.
         statement.sql = statement.sql.replacen("UPDATE ", "UPDATE OR IGNORE ", 1);
     }
-    if let Some(row) = writer.write(statement).await?.first() {
-        return to_domain(Model::from_query_result(row, "")?, secrets);
+    let written = writer.write(statement).await?;
+    if let Some(row) = written.rows.first() {
+        return Ok((
+            to_domain(Model::from_query_result(row, "")?, secrets)?,
+            written.epoch,
+        ));
     }
     // Nothing updated: there is no such notifier, or (SQLite) the name is taken.
     let still_there = Entity::find_by_id(id).one(writer.db()).await?.is_some();
@@ -143,18 +154,15 @@ fn changed_columns(changes: NotifierChanges, secrets: &SecretBox) -> ActiveModel
     row
 }
 
-pub async fn delete(writer: &Writer, id: i64) -> Result<()> {
+pub async fn delete(writer: &Writer, id: i64) -> Result<WriteEpoch> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
     let mut delete = Entity::delete_by_id(id).into_query();
     delete.returning_col(Column::Id);
-    if writer
-        .write(writer.backend().build(&delete))
-        .await?
-        .is_empty()
-    {
+    let written = writer.write(writer.backend().build(&delete)).await?;
+    if written.rows.is_empty() {
         Err(Error::NotFound)
     } else {
-        Ok(())
+        Ok(written.epoch)
     }
 }
 

@@ -38,6 +38,7 @@ impl Application {
         let writer = notifier_persistence::Writer::start(db.clone(), &settings.database.url)
             .await
             .context("cannot open the database for writing")?;
+        let caches = Caches::new(writer.own_epochs().clone());
         let state = web::Data::new(AppState {
             writer,
             db,
@@ -46,7 +47,7 @@ impl Application {
             body_limit: settings.server.body_limit,
             mailer,
             metrics: metrics.clone(),
-            caches: Caches::default(),
+            caches,
         });
         let origins = settings.server.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {

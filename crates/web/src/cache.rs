@@ -49,6 +49,10 @@ impl<K: Hash + Eq + Clone, E, V: Clone> EpochCache<K, E, V> {
         current(&entry.0).then(|| entry.1.clone())
     }
 
+    pub fn remove(&self, key: &K) {
+        self.entries.remove(key);
+    }
+
     /// Remembers a value read under `epoch` (read *before* the value, so a change racing
     /// with the read leaves the entry stale rather than wrong).
     pub fn insert(&self, key: K, epoch: E, value: V) {

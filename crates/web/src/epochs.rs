@@ -11,8 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use notifier_persistence::DatabaseConnection;
 use notifier_persistence::epochs::Epochs;
+use notifier_persistence::{DatabaseConnection, OwnEpochs};
+
+use crate::items::ItemCache;
 use tokio::sync::watch;
 
 /// How long a change made elsewhere may take to reach this instance's caches.
@@ -43,6 +45,9 @@ pub struct EpochReader {
 struct Inner {
     state: Mutex<State>,
     published: watch::Sender<Published>,
+    /// Told of every data epoch read, before any request sees it.
+    items: ItemCache,
+    own: OwnEpochs,
 }
 
 #[derive(Default)]
@@ -55,8 +60,8 @@ struct State {
     queued: bool,
 }
 
-impl Default for EpochReader {
-    fn default() -> Self {
+impl EpochReader {
+    pub fn new(items: ItemCache, own: OwnEpochs) -> Self {
         let (published, _) = watch::channel(Published {
             seq: 0,
             started: Instant::now(),
@@ -67,12 +72,15 @@ impl Default for EpochReader {
             ..State::default()
         });
         Self {
-            inner: Arc::new(Inner { state, published }),
+            inner: Arc::new(Inner {
+                state,
+                published,
+                items,
+                own,
+            }),
         }
     }
-}
 
-impl EpochReader {
     /// The epochs as of some moment no earlier than [`MAX_STALENESS`] before this call.
     pub async fn current(
         &self,
@@ -115,9 +123,7 @@ impl EpochReader {
                 return result;
             }
             if updates.changed().await.is_err() {
-                return notifier_persistence::epochs::current(db)
-                    .await
-                    .map(Arc::new);
+                return self.read(db).await;
             }
         }
     }
@@ -130,18 +136,13 @@ impl EpochReader {
         seq: u64,
         started: Instant,
     ) -> notifier_persistence::Result<Arc<Epochs>> {
-        let mine = notifier_persistence::epochs::current(db)
-            .await
-            .map(Arc::new);
+        let mine = self.read(db).await;
         if let Some(next) = self.publish(seq, started, mine.as_ref().ok().cloned()) {
             let (reader, db) = (self.clone(), db.clone());
             tokio::spawn(async move {
                 let (mut seq, mut started) = next;
                 loop {
-                    let epochs = notifier_persistence::epochs::current(&db)
-                        .await
-                        .ok()
-                        .map(Arc::new);
+                    let epochs = reader.read(&db).await.ok();
                     match reader.publish(seq, started, epochs) {
                         Some(next) => (seq, started) = next,
                         None => break,
@@ -150,6 +151,16 @@ impl EpochReader {
             });
         }
         mine
+    }
+
+    /// One read of the epochs; the item cache learns of the data epoch first.
+    async fn read(&self, db: &DatabaseConnection) -> notifier_persistence::Result<Arc<Epochs>> {
+        let epochs = notifier_persistence::epochs::current(db).await?;
+        self.inner
+            .items
+            .observed(epochs.data, &self.inner.own)
+            .await;
+        Ok(Arc::new(epochs))
     }
 
     /// Publishes read `seq`; when someone is waiting for a newer one, marks it started and

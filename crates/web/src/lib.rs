@@ -13,6 +13,7 @@ mod dto;
 mod epochs;
 mod error;
 mod handlers;
+mod items;
 mod links;
 mod metrics;
 mod openapi;

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use crate::cache::EpochCache;
 use crate::epochs::{EpochReader, LocalWrites};
-use crate::handlers::{DataVersion, ResponseKey};
-use notifier_persistence::{DatabaseConnection, SecretBox, Writer};
+use crate::handlers::DataVersion;
+use crate::items::ItemCache;
+use notifier_persistence::{DatabaseConnection, OwnEpochs, SecretBox, Writer};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -39,9 +40,11 @@ pub struct Caches {
     pub local_writes: LocalWrites,
     /// Token digest → principal, under the auth epoch.
     pub principals: EpochCache<[u8; 32], String, Arc<Principal>>,
-    /// Serialized GET responses (one notifier, a list page), under the data epoch and the
-    /// local write count.
-    pub responses: EpochCache<ResponseKey, DataVersion, Bytes>,
+    /// Each notifier's serialized body, until that notifier changes.
+    pub items: ItemCache,
+    /// Serialized list pages (by full URL, since the body's links carry it), under the
+    /// data epoch and the local write count.
+    pub pages: EpochCache<String, DataVersion, Bytes>,
     /// Misses that would load the same thing wait for one load.
     pub loads: LoadLocks,
     /// A list query's ordered ids (page fields blanked), under the same version.
@@ -50,21 +53,24 @@ pub struct Caches {
 
 /// Tokens remembered at most (each a few hundred bytes).
 const PRINCIPALS_KEPT: u64 = 4096;
-/// Response bytes kept at most: every notifier of a 100,000-notifier table fits.
-const RESPONSE_BUDGET: u64 = 64 << 20;
+/// List page bytes kept at most.
+const PAGE_BUDGET: u64 = 16 << 20;
 /// Bytes of id lists kept at most (8 per id).
 const SELECTION_BUDGET: u64 = 16 << 20;
 /// What an entry costs beyond its body (key, epoch, bookkeeping).
 const RESPONSE_OVERHEAD: u64 = 96;
 
-impl Default for Caches {
-    fn default() -> Self {
+impl Caches {
+    /// `own`: the epochs this instance's writes produce, so they do not retire its caches.
+    pub fn new(own: OwnEpochs) -> Self {
+        let items = ItemCache::default();
         Self {
-            epochs: EpochReader::default(),
+            epochs: EpochReader::new(items.clone(), own),
+            items,
             loads: LoadLocks::default(),
             local_writes: LocalWrites::default(),
             principals: EpochCache::new(PRINCIPALS_KEPT as usize, PRINCIPALS_KEPT, |_| 1),
-            responses: EpochCache::new(16_384, RESPONSE_BUDGET, |body: &Bytes| {
+            pages: EpochCache::new(1024, PAGE_BUDGET, |body: &Bytes| {
                 body.len() as u64 + RESPONSE_OVERHEAD
             }),
             selections: EpochCache::new(64, SELECTION_BUDGET, |ids: &Arc<Vec<i64>>| {

@@ -5,7 +5,7 @@ use notifier_domain::{FieldErrors, parse_create};
 use notifier_persistence::notifiers;
 use serde_json::{Map, Value};
 
-use super::notifier_json;
+use super::{json_response, notifier_body};
 use crate::auth::{Require, markers::CreateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
@@ -38,9 +38,15 @@ pub async fn create(
     };
     let written = notifiers::create(&state.writer, &state.secrets, new).await;
     state.caches.local_writes.record();
-    let notifier = written?;
+    // A failed create has no id anyone could have cached.
+    let (notifier, epoch) = written?;
+    let body = notifier_body(&state, &notifier);
+    state
+        .caches
+        .items
+        .wrote(notifier.id, epoch, body.as_ref().ok().cloned());
     let location = absolute_path(&req, &format!("{NOTIFIERS_PATH}/{}", notifier.id));
-    let mut response = notifier_json(StatusCode::CREATED, &notifier, state.expose_passwords);
+    let mut response = json_response(StatusCode::CREATED, body?);
     if let Ok(value) = location.parse() {
         response.headers_mut().insert(LOCATION, value);
     }

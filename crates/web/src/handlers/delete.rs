@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use notifier_persistence::notifiers;
 
-use super::parse_id;
+use super::{parse_id, write_failed};
 use crate::auth::{Require, markers::DeleteNotifier};
 use crate::openapi::{AuthFailures, UnknownNotifier};
 use crate::{ApiError, AppState};
@@ -25,7 +25,8 @@ pub async fn delete(
     let id = parse_id(&id)?;
     let deleted = notifiers::delete(&state.writer, id).await;
     state.caches.local_writes.record();
-    deleted?;
+    let epoch = deleted.inspect_err(|e| write_failed(&state, id, e))?;
+    state.caches.items.wrote(id, epoch, None);
     state.mailer.forget(id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use actix_web::web::Bytes;
 
-use super::{DataVersion, ResponseKey, cached_body, data_version, json_body, store_body, to_bytes};
+use super::{DataVersion, data_version, json_body, notifier_body};
 use crate::auth::{Require, markers::ListNotifiers};
-use crate::dto::{NotifierResponse, PageResponse};
+use crate::dto::PageResponse;
 use crate::links::{absolute_path, page_link, query_pairs};
 use crate::openapi::{AuthFailures, Detail};
 use crate::{ApiError, AppState};
@@ -52,13 +52,12 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::from_pairs(&query_pairs(&req)).map_err(|_| ApiError::InvalidPage)?;
     // The body's links carry the scheme, host, path and query: all part of the key.
-    let key = ResponseKey::List(format!(
-        "{}?{}",
-        absolute_path(&req, req.path()),
-        req.query_string()
-    ));
+    let key = format!("{}?{}", absolute_path(&req, req.path()), req.query_string());
     let version = data_version(&req, &state);
-    if let Some(body) = cached_body(&state, &key, &version) {
+    let cached = version
+        .as_ref()
+        .and_then(|version| state.caches.pages.get(&key, |seen| seen == version));
+    if let Some(body) = cached {
         return Ok(json_body(body));
     }
     let ids = matching_ids(&state, &query, &version).await?;
@@ -74,7 +73,7 @@ pub async fn list(
         .unwrap_or_default()
         .iter()
         .take(usize::try_from(query.page_size).unwrap_or(usize::MAX));
-    let results = item_bodies(&state, on_page.copied().collect(), &version).await?;
+    let results = item_bodies(&state, on_page.copied().collect()).await?;
     let next = (number < num_pages).then(|| page_link(&req, Some(number + 1)));
     // DRF drops `page` for the first page instead of writing page=1.
     let previous = match number {
@@ -83,7 +82,9 @@ pub async fn list(
         n => Some(page_link(&req, Some(n - 1))),
     };
     let body = page_body(count, next.as_deref(), previous.as_deref(), &results)?;
-    store_body(&state, key, &version, body.clone());
+    if let Some(version) = version {
+        state.caches.pages.insert(key, version, body.clone());
+    }
     Ok(json_body(body))
 }
 
@@ -122,17 +123,10 @@ async fn matching_ids(
     Ok(ids)
 }
 
-/// Each notifier's body, from the response cache or (those missing) one query. A row
-/// deleted since the ids were read is left out.
-async fn item_bodies(
-    state: &AppState,
-    ids: Vec<i64>,
-    version: &Option<DataVersion>,
-) -> Result<Vec<Bytes>, ApiError> {
-    let mut bodies: Vec<Option<Bytes>> = ids
-        .iter()
-        .map(|id| cached_body(state, &ResponseKey::Item(*id), version))
-        .collect();
+/// Each notifier's body, from the item cache or (those missing) one query. A row deleted
+/// since the ids were read is left out.
+async fn item_bodies(state: &AppState, ids: Vec<i64>) -> Result<Vec<Bytes>, ApiError> {
+    let mut bodies: Vec<Option<Bytes>> = ids.iter().map(|id| state.caches.items.get(*id)).collect();
     let missing: Vec<i64> = ids
         .iter()
         .zip(&bodies)
@@ -140,13 +134,16 @@ async fn item_bodies(
         .map(|(id, _)| *id)
         .collect();
     if !missing.is_empty() {
+        let load = state.caches.items.start_load();
+        let mut loaded = Vec::with_capacity(missing.len());
         for notifier in notifiers::get_many(&state.db, &state.secrets, &missing).await? {
-            let body = to_bytes(&NotifierResponse::new(&notifier, state.expose_passwords))?;
+            let body = notifier_body(state, &notifier)?;
             if let Some(at) = ids.iter().position(|id| *id == notifier.id) {
                 bodies[at] = Some(body.clone());
             }
-            store_body(state, ResponseKey::Item(notifier.id), version, body);
+            loaded.push((notifier.id, body));
         }
+        load.keep(loaded);
     }
     Ok(bodies.into_iter().flatten().collect())
 }
@@ -180,7 +177,8 @@ fn page_body(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dto::PageResponse;
+    use crate::dto::{NotifierResponse, PageResponse};
+    use crate::handlers::to_bytes;
     use notifier_domain::{Notifier, Password};
 
     #[test]

@@ -39,22 +39,6 @@ fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse().map_err(|_| ApiError::NotifierNotFound)
 }
 
-fn notifier_json(
-    status: actix_web::http::StatusCode,
-    notifier: &Notifier,
-    expose: bool,
-) -> HttpResponse {
-    HttpResponse::build(status).json(NotifierResponse::new(notifier, expose))
-}
-
-/// What a cached response answers: one notifier, or a list page (by its full URL, since
-/// the body's links carry it).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ResponseKey {
-    Item(i64),
-    List(String),
-}
-
 /// The state of the data a response was computed from: the database's data epoch and the
 /// count of this instance's own writes.
 #[derive(Debug, Clone)]
@@ -82,23 +66,26 @@ fn data_version(req: &HttpRequest, state: &AppState) -> Option<DataVersion> {
     })
 }
 
-fn cached_body(
-    state: &AppState,
-    key: &ResponseKey,
-    version: &Option<DataVersion>,
-) -> Option<Bytes> {
-    let version = version.as_ref()?;
-    state.caches.responses.get(key, |seen| seen == version)
-}
-
-fn store_body(state: &AppState, key: ResponseKey, version: &Option<DataVersion>, body: Bytes) {
-    if let Some(version) = version {
-        state.caches.responses.insert(key, version.clone(), body);
+/// A write of notifier `id` failed: unless that certainly changed nothing, nothing cached
+/// about the notifier is trusted again (the write may have committed).
+fn write_failed(state: &AppState, id: i64, error: &notifier_persistence::Error) {
+    use notifier_persistence::Error::{NameTaken, NotFound};
+    if !matches!(error, NotFound | NameTaken) {
+        state.caches.items.wrote_unknown(id);
     }
 }
 
+/// A notifier's body as every response shows it.
+fn notifier_body(state: &AppState, notifier: &Notifier) -> Result<Bytes, ApiError> {
+    to_bytes(&NotifierResponse::new(notifier, state.expose_passwords))
+}
+
 fn json_body(body: Bytes) -> HttpResponse {
-    HttpResponse::Ok()
+    json_response(actix_web::http::StatusCode::OK, body)
+}
+
+fn json_response(status: actix_web::http::StatusCode, body: Bytes) -> HttpResponse {
+    HttpResponse::build(status)
         .content_type("application/json")
         .body(body)
 }

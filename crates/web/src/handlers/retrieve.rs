@@ -1,7 +1,7 @@
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use notifier_persistence::notifiers;
 
-use super::{ResponseKey, cached_body, data_version, json_body, parse_id, store_body, to_bytes};
+use super::{json_body, notifier_body, parse_id};
 use crate::auth::{Require, markers::RetrieveNotifier};
 use crate::dto::NotifierResponse;
 use crate::openapi::{AuthFailures, UnknownNotifier};
@@ -20,33 +20,34 @@ use crate::{ApiError, AppState};
 )]
 pub async fn retrieve(
     _: Require<RetrieveNotifier>,
-    req: HttpRequest,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let key = ResponseKey::Item(id);
-    let version = data_version(&req, &state);
-    if let Some(body) = cached_body(&state, &key, &version) {
+    if let Some(body) = state.caches.items.get(id) {
         return Ok(json_body(body));
     }
-    // A miss mostly means a cold cache (after a write, or at start): read the neighbouring
-    // rows too, so warming costs one query per block of ids instead of one per id.
+    // A miss mostly means a cold cache (at start, or after a change made elsewhere): read
+    // the neighbouring rows too, so warming costs one query per block of ids instead of
+    // one per id.
     let _loading = state
         .caches
         .loads
         .lock(&id.div_euclid(notifiers::BLOCK))
         .await;
-    if let Some(body) = cached_body(&state, &key, &version) {
+    if let Some(body) = state.caches.items.get(id) {
         return Ok(json_body(body));
     }
+    let load = state.caches.items.start_load();
     let mut wanted = None;
+    let mut bodies = Vec::new();
     for notifier in notifiers::get_block(&state.db, &state.secrets, id).await? {
-        let body = to_bytes(&NotifierResponse::new(&notifier, state.expose_passwords))?;
+        let body = notifier_body(&state, &notifier)?;
         if notifier.id == id {
             wanted = Some(body.clone());
         }
-        store_body(&state, ResponseKey::Item(notifier.id), &version, body);
+        bodies.push((notifier.id, body));
     }
+    load.keep(bodies);
     wanted.map(json_body).ok_or(ApiError::NotifierNotFound)
 }

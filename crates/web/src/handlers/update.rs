@@ -1,11 +1,10 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use notifier_domain::{NotifierChanges, parse_partial_update, parse_replace};
 use notifier_persistence::notifiers;
 use serde_json::{Map, Value};
 
 use super::create::with_duplicate_name;
-use super::{notifier_json, parse_id};
+use super::{json_body, notifier_body, parse_id, write_failed};
 use crate::auth::{Require, markers::UpdateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
@@ -74,12 +73,13 @@ async fn apply(
     };
     let written = notifiers::update(&state.writer, &state.secrets, id, changes).await;
     state.caches.local_writes.record();
-    let notifier = written?;
+    let (notifier, epoch) = written.inspect_err(|e| write_failed(state, id, e))?;
+    let body = notifier_body(state, &notifier);
+    state
+        .caches
+        .items
+        .wrote(id, epoch, body.as_ref().ok().cloned());
     // Pooled SMTP connections were opened with the old settings.
     state.mailer.forget(id);
-    Ok(notifier_json(
-        StatusCode::OK,
-        &notifier,
-        state.expose_passwords,
-    ))
+    Ok(json_body(body?))
 }

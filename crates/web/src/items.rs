@@ -1,0 +1,303 @@
+//! Serialized notifiers, each kept until that notifier changes.
+//!
+//! Every body is stamped with a data epoch: a loaded body with the epoch this instance
+//! knew to be committed when the load began (the rows it read are at least that new), a
+//! written body with the exact epoch of its write. A change made through this instance
+//! replaces (or, for a delete, drops) just that notifier's body. A change made elsewhere
+//! (the CLI, another instance) is noticed when the epoch reader finds steps in the data
+//! epoch that this instance's own writes do not account for; then every body stamped
+//! before the epoch read is stale (the *floor* rises).
+//!
+//! A load that began before a write may finish after it with the old row. Loads therefore
+//! store their bodies under the same lock that writes take, and skip a notifier written
+//! at a later epoch than their stamp. Those marks are dropped once no load older than
+//! them runs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use actix_web::web::Bytes;
+use notifier_persistence::{OwnEpochs, WriteEpoch};
+
+use crate::cache::EpochCache;
+
+/// Bytes of bodies kept at most: every notifier of a 100,000-notifier table fits.
+const BODY_BUDGET: u64 = 64 << 20;
+/// What an entry costs beyond its body (key, stamp, bookkeeping).
+const ENTRY_OVERHEAD: u64 = 96;
+/// Write marks kept before the ones no running load needs are dropped.
+const MARKS_BEFORE_PRUNING: usize = 4096;
+/// Marks a notifier whose last write has an unknown outcome: never cached again.
+const UNKNOWN: i64 = i64::MAX;
+
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct ItemCache {
+    bodies: EpochCache<i64, i64, Bytes>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The highest data epoch this instance knows is committed.
+    known: AtomicI64,
+    /// Bodies stamped before this may miss a change made elsewhere.
+    floor: AtomicI64,
+    marks: Mutex<Marks>,
+    /// The data epoch the last read was checked at; `None` before the first.
+    checked: tokio::sync::Mutex<Option<i64>>,
+}
+
+#[derive(Default)]
+struct Marks {
+    /// Notifier id → epoch of its latest write through this instance.
+    written: HashMap<i64, i64>,
+    /// Stamps of the loads running now, with how many run under each.
+    loading: BTreeMap<i64, usize>,
+}
+
+impl Default for ItemCache {
+    fn default() -> Self {
+        Self {
+            bodies: EpochCache::new(16_384, BODY_BUDGET, |body: &Bytes| {
+                body.len() as u64 + ENTRY_OVERHEAD
+            }),
+            inner: Arc::new(Inner {
+                known: AtomicI64::new(0),
+                floor: AtomicI64::new(0),
+                marks: Mutex::default(),
+                checked: tokio::sync::Mutex::new(None),
+            }),
+        }
+    }
+}
+
+impl ItemCache {
+    /// The notifier's body, if one is kept and nothing has changed it since.
+    pub fn get(&self, id: i64) -> Option<Bytes> {
+        let floor = self.inner.floor.load(Ordering::SeqCst);
+        self.bodies.get(&id, |stamp| *stamp >= floor)
+    }
+
+    /// Starts a load from the database; keep what it read with [`Load::keep`].
+    pub fn start_load(&self) -> Load<'_> {
+        let mut marks = self.marks();
+        let stamp = self.inner.known.load(Ordering::SeqCst);
+        *marks.loading.entry(stamp).or_default() += 1;
+        Load { cache: self, stamp }
+    }
+
+    /// A notifier was written through this instance, committed at `epoch`; `body` is what
+    /// it now is (`None` after a delete, or when the body is not known exactly).
+    pub fn wrote(&self, id: i64, epoch: WriteEpoch, body: Option<Bytes>) {
+        let mut marks = self.marks();
+        let (at, exact) = match epoch {
+            WriteEpoch::Exact(at) => (at, true),
+            WriteEpoch::AtMost(at) => (at, false),
+            WriteEpoch::Unknown => (UNKNOWN, false),
+        };
+        if at != UNKNOWN {
+            self.inner.known.fetch_max(at, Ordering::SeqCst);
+        }
+        let mark = marks.written.entry(id).or_insert(at);
+        if *mark > at {
+            // A later write of this notifier (same batch, say) got here first.
+            return;
+        }
+        *mark = at;
+        match body.filter(|_| exact) {
+            Some(body) => self.bodies.insert(id, at, body),
+            None => self.bodies.remove(&id),
+        }
+        self.prune(&mut marks);
+    }
+
+    /// A write whose outcome is unknown (it may have committed): the notifier is not
+    /// cached again by this process.
+    pub fn wrote_unknown(&self, id: i64) {
+        self.wrote(id, WriteEpoch::Unknown, None);
+    }
+
+    /// Called by the epoch reader with each data epoch it read, before requests see it.
+    pub async fn observed(&self, data: i64, own: &OwnEpochs) {
+        let mut checked = self.inner.checked.lock().await;
+        match *checked {
+            Some(last) if data == last => {}
+            Some(last) if data > last => {
+                if !own.wrote_all(last, data).await {
+                    self.inner.floor.fetch_max(data, Ordering::SeqCst);
+                }
+            }
+            Some(last) => {
+                // Fewer writes than before: the database was replaced or restored.
+                // Stamps no longer order anything; stop trusting every body.
+                log::warn!(
+                    "the data epoch went back from {last} to {data}: notifier caching is off until restart"
+                );
+                self.inner.floor.store(UNKNOWN, Ordering::SeqCst);
+            }
+            None => {
+                self.inner.floor.fetch_max(data, Ordering::SeqCst);
+            }
+        }
+        self.inner.known.fetch_max(data, Ordering::SeqCst);
+        *checked = Some(checked.map_or(data, |last| last.max(data)));
+    }
+
+    fn marks(&self) -> MutexGuard<'_, Marks> {
+        self.inner.marks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops the marks no running load can need: a load stamped at or after a mark began
+    /// once that write was known, so it read the new row.
+    fn prune(&self, marks: &mut Marks) {
+        if marks.written.len() < MARKS_BEFORE_PRUNING {
+            return;
+        }
+        let oldest_load = marks
+            .loading
+            .first_key_value()
+            .map_or(i64::MAX, |(stamp, _)| *stamp);
+        marks
+            .written
+            .retain(|_, at| *at == UNKNOWN || *at > oldest_load);
+    }
+}
+
+/// A load in progress; its stamp is released when it is dropped.
+pub struct Load<'a> {
+    cache: &'a ItemCache,
+    stamp: i64,
+}
+
+impl Load<'_> {
+    /// Keeps the bodies read, except those written through this instance after the load
+    /// began (the load may hold their old rows).
+    pub fn keep(&self, bodies: impl IntoIterator<Item = (i64, Bytes)>) {
+        let marks = self.cache.marks();
+        for (id, body) in bodies {
+            if marks.written.get(&id).is_none_or(|at| *at <= self.stamp) {
+                self.cache.bodies.insert(id, self.stamp, body);
+            }
+        }
+    }
+}
+
+impl Drop for Load<'_> {
+    fn drop(&mut self) {
+        let mut marks = self.cache.marks();
+        if let Some(count) = marks.loading.get_mut(&self.stamp) {
+            *count -= 1;
+            if *count == 0 {
+                marks.loading.remove(&self.stamp);
+            }
+        }
+        self.cache.prune(&mut marks);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(text: &'static str) -> Bytes {
+        Bytes::from_static(text.as_bytes())
+    }
+
+    #[test]
+    fn a_write_replaces_the_body_and_a_delete_drops_it() {
+        let items = ItemCache::default();
+        items
+            .start_load()
+            .keep([(1, body("old")), (2, body("two"))]);
+        items.wrote(1, WriteEpoch::Exact(5), Some(body("new")));
+        assert_eq!(items.get(1), Some(body("new")));
+        items.wrote(2, WriteEpoch::Exact(6), None);
+        assert_eq!(items.get(2), None);
+    }
+
+    #[test]
+    fn a_late_report_of_an_earlier_write_changes_nothing() {
+        let items = ItemCache::default();
+        items.wrote(1, WriteEpoch::Exact(6), Some(body("second")));
+        items.wrote(1, WriteEpoch::Exact(5), Some(body("first")));
+        assert_eq!(items.get(1), Some(body("second")));
+    }
+
+    #[test]
+    fn a_load_that_began_before_a_write_does_not_bring_the_old_row_back() {
+        let items = ItemCache::default();
+        let load = items.start_load();
+        items.wrote(1, WriteEpoch::Exact(5), Some(body("new")));
+        items.wrote(2, WriteEpoch::Exact(6), None);
+        load.keep([(1, body("old")), (2, body("deleted")), (3, body("three"))]);
+        assert_eq!(items.get(1), Some(body("new")));
+        assert_eq!(items.get(2), None);
+        assert_eq!(items.get(3), Some(body("three")));
+    }
+
+    #[test]
+    fn a_write_known_only_after_its_commit_is_read_again() {
+        let items = ItemCache::default();
+        items.start_load().keep([(1, body("old"))]);
+        items.wrote(1, WriteEpoch::AtMost(7), Some(body("new")));
+        assert_eq!(items.get(1), None);
+        items.start_load().keep([(1, body("reread"))]);
+        assert_eq!(items.get(1), Some(body("reread")));
+    }
+
+    #[test]
+    fn an_unknown_outcome_stops_caching_that_notifier() {
+        let items = ItemCache::default();
+        items.start_load().keep([(1, body("old"))]);
+        items.wrote_unknown(1);
+        items.start_load().keep([(1, body("maybe old"))]);
+        assert_eq!(items.get(1), None);
+    }
+
+    #[test]
+    fn marks_outlive_the_loads_that_need_them() {
+        let items = ItemCache::default();
+        let old_load = items.start_load();
+        items.wrote(1, WriteEpoch::Exact(1), Some(body("new")));
+        for id in 2..=MARKS_BEFORE_PRUNING as i64 + 1 {
+            items.wrote(id, WriteEpoch::Exact(id), None);
+        }
+        assert!(
+            items.marks().written.contains_key(&1),
+            "a load still needs it"
+        );
+        old_load.keep([(1, body("old"))]);
+        assert_eq!(items.get(1), Some(body("new")));
+        drop(old_load);
+        items.wrote(0, WriteEpoch::Exact(10_000), None);
+        assert!(
+            items.marks().written.len() <= 1,
+            "pruned once no load needs them"
+        );
+    }
+
+    #[tokio::test]
+    async fn own_writes_keep_the_bodies_and_foreign_ones_retire_them() {
+        let items = ItemCache::default();
+        let own = OwnEpochs::default();
+        items.observed(10, &own).await;
+        items.start_load().keep([(1, body("one"))]);
+        items.observed(10, &own).await;
+        assert_eq!(items.get(1), Some(body("one")), "nothing moved");
+        items.observed(11, &own).await;
+        assert_eq!(items.get(1), None, "a step nobody here wrote");
+        items.start_load().keep([(1, body("again"))]);
+        assert_eq!(items.get(1), Some(body("again")));
+    }
+
+    #[tokio::test]
+    async fn an_epoch_going_back_turns_caching_off() {
+        let items = ItemCache::default();
+        let own = OwnEpochs::default();
+        items.observed(10, &own).await;
+        items.observed(4, &own).await;
+        items.start_load().keep([(1, body("one"))]);
+        assert_eq!(items.get(1), None);
+    }
+}
