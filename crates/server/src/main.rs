@@ -8,11 +8,6 @@ use notifier_server::commands;
 use notifier_server::settings::Settings;
 use notifier_server::startup::Application;
 
-/// glibc's allocator spent a fifth of a cold read in its own bookkeeping (consolidating
-/// and unlinking chunks across worker threads); mimalloc's per-thread heaps do not.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     // One process-wide TLS provider (ring), before anything builds a TLS config.
