@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # HTTP benchmark of the notifier service (and optionally the DRF reference) with wrk.
 #
-#   bench/run.sh [--duration 10s] [--notifiers 1000] [--no-build | --bin PATH] [--vs-drf]
-#                [--db postgres://user@host:5432/postgres] [--threads 2] [--connections 64]
-#                [--raw]
+#   bench/run.sh [--duration 10s] [--warmup 2s] [--notifiers 1000] [--no-build | --bin PATH]
+#                [--vs-drf] [--db postgres://user@host:5432/postgres] [--threads 2]
+#                [--connections 64] [--only get_one,list] [--raw]
 #
 # Builds the release binary, starts it on a fresh database (SQLite in a temp dir, or a
 # fresh bench_<random> database on the given PostgreSQL server), seeds N notifiers
 # through the API, then runs each scenario for a fixed duration with
-# `wrk -t2 -c64 --latency` and prints one table row per scenario. The Lua scripts next
+# `wrk -t2 -c64 --latency` and prints one table row per scenario. Each read scenario
+# is first run unmeasured for --warmup (0 to measure from cold): the first reads after
+# seeding load the table into the server's cache, which is start-up, not steady state. The Lua scripts next
 # to this file generate the requests and print a machine-readable summary (done()).
 #
-# --raw also prints wrk's own report per scenario. --vs-drf runs the same scenarios
+# --only runs just the named scenarios (healthz, get_one, list, create, patch, unauth);
+# /healthz always runs, as the ratios' base. --raw also prints wrk's own report per
+# scenario. --vs-drf runs the same scenarios
 # against the DRF reference (DRF_DIR, default ../shared/reference/drf) and prints
 # notifier/DRF ratios.
 #
@@ -31,6 +35,7 @@ DRF_DIR=${DRF_DIR:-$(cd "$ROOT/.." && pwd)/shared/reference/drf}
 API=/api/notifications/notifiers/email
 
 DURATION=10s
+WARMUP=2s
 N=1000
 BUILD=1
 VS_DRF=0
@@ -38,6 +43,7 @@ DB_URL=""
 THREADS=2
 CONNS=64
 RAW=0
+ONLY=""
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -52,6 +58,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DURATION=${2:?--duration needs a value}; shift 2 ;;
     --duration=*) DURATION=${1#*=}; shift ;;
+    --warmup) WARMUP=${2:?--warmup needs a value}; shift 2 ;;
+    --warmup=*) WARMUP=${1#*=}; shift ;;
     --notifiers) N=${2:?--notifiers needs a value}; shift 2 ;;
     --notifiers=*) N=${1#*=}; shift ;;
     --no-build) BUILD=0; shift ;;
@@ -62,12 +70,15 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=${2:?--threads needs a value}; shift 2 ;;
     --connections) CONNS=${2:?--connections needs a value}; shift 2 ;;
     --raw) RAW=1; shift ;;
+    --only) ONLY=${2:?--only needs a list of scenarios}; shift 2 ;;
+    --only=*) ONLY=${1#*=}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
 
 [[ $DURATION =~ ^[0-9]+[smh]?$ ]] || die "--duration must look like 10s, 2m or 1h (got '$DURATION')"
+[[ $WARMUP =~ ^[0-9]+[smh]?$ ]] || die "--warmup must look like 2s, or 0 for none (got '$WARMUP')"
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "--notifiers must be a positive integer (got '$N')"
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer"
 [[ $CONNS =~ ^[1-9][0-9]*$ ]] || die "--connections must be a positive integer"
@@ -250,6 +261,15 @@ seed() { # label base_url token jobs par
 
 declare -A RES=()
 SCENARIOS=(healthz get_one list create patch unauth)
+if [ -n "$ONLY" ]; then
+  wanted=(healthz)
+  IFS=, read -r -a only_list <<<"$ONLY"
+  for sc in "${only_list[@]}"; do
+    [[ " ${SCENARIOS[*]} " == *" $sc "* ]] || die "--only: unknown scenario '$sc' (one of: ${SCENARIOS[*]})"
+    [ "$sc" = healthz ] || wanted+=("$sc")
+  done
+  SCENARIOS=("${wanted[@]}")
+fi
 declare -A TITLE=(
   [healthz]="GET /healthz"
   [get_one]="GET one (random id)"
@@ -275,19 +295,32 @@ field() { # "BENCH k=v ..." key -> v (empty when absent)
   echo ""
 }
 
-run_wrk() { # label scenario script url_path base_url token
-  local label=$1 sc=$2 script=$3 path=$4 url=$5 token=$6 out line
-  out="$TMP/wrk-$label-$sc.txt"
+# Runs wrk in the background (so an interrupt can stop it) and waits for it.
+wrk_to() { # out_file duration what script url token
+  local out=$1 duration=$2 what=$3 script=$4 url=$5 token=$6
   BENCH_TOKEN=$token BENCH_N=$N BENCH_RUN=$RUN_TAG \
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s --latency \
-    -s "$BENCH_DIR/$script" "$url$path" >"$out" 2>&1 &
+    wrk -t"$THREADS" -c"$CONNS" -d"$duration" --timeout 5s --latency \
+    -s "$BENCH_DIR/$script" "$url" >"$out" 2>&1 &
   WRK_PID=$!
   if ! wait "$WRK_PID"; then
     WRK_PID=""
     cat "$out" >&2
-    die "wrk failed for $label/$sc"
+    die "wrk failed for $what"
   fi
   WRK_PID=""
+}
+
+# The same load as the measured run, unmeasured, for --warmup (reads only: a create
+# warm-up would add notifiers the count check does not expect).
+warm_up() { # label scenario script url_path base_url token
+  [[ $WARMUP =~ ^0+[smh]?$ ]] && return 0
+  wrk_to "$TMP/warmup-$1-$2.txt" "$WARMUP" "warming up $1/$2" "$3" "$5$4" "$6"
+}
+
+run_wrk() { # label scenario script url_path base_url token
+  local label=$1 sc=$2 script=$3 path=$4 url=$5 token=$6 out line
+  out="$TMP/wrk-$label-$sc.txt"
+  wrk_to "$out" "$DURATION" "$label/$sc" "$script" "$url$path" "$token"
   [ "$RAW" = 1 ] && { echo "--- wrk output: $label ${TITLE[$sc]}"; grep -v '^BENCH ' "$out"; }
   line=$(grep '^BENCH ' "$out" | tail -n1) || { cat "$out" >&2; die "no BENCH line from wrk ($label/$sc)"; }
   local k
@@ -319,8 +352,14 @@ measure() { # label base_url token
   for sc in "${SCENARIOS[@]}"; do
     case "$sc" in
       healthz) run_wrk "$label" "$sc" plain.lua /healthz "$url" "" ;;
-      get_one) run_wrk "$label" "$sc" get_one.lua / "$url" "$token" ;;
-      list) run_wrk "$label" "$sc" list.lua / "$url" "$token" ;;
+      get_one)
+        warm_up "$label" "$sc" get_one.lua / "$url" "$token"
+        run_wrk "$label" "$sc" get_one.lua / "$url" "$token"
+        ;;
+      list)
+        warm_up "$label" "$sc" list.lua / "$url" "$token"
+        run_wrk "$label" "$sc" list.lua / "$url" "$token"
+        ;;
       create)
         run_wrk "$label" "$sc" create.lua / "$url" "$token"
         check_count "$label" "$url" "$token"
@@ -394,7 +433,7 @@ print_table() { # label with_targets
       printf '\n'
     fi
   done
-  echo "after create: ${RES[$label/count_check]}"
+  echo "after create: ${RES[$label/count_check]:-(create not run)}"
   echo "peak RSS (VmHWM): ${RES[$label/rss]}"
   echo "server log: ${RES[$label/log]}"
 }
@@ -492,7 +531,7 @@ echo "date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "commit:      $git_rev"
 echo "cpu:         $(nproc) x ${cpu_model:-unknown}"
 echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (before the run; other work on the machine skews results)"
-echo "wrk:         $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t$THREADS -c$CONNS -d$DURATION, client on the same machine"
+echo "wrk:         $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t$THREADS -c$CONNS -d$DURATION, client on the same machine; reads warmed up for $WARMUP first"
 echo "notifiers:   $N seeded; database: $([ -n "$DB_URL" ] && echo "PostgreSQL (fresh bench_* database on ${DB_URL%%\?*})" || echo "SQLite (temp file)")"
 inherited=$(env | grep -o '^NOTIFIER__[A-Z_]*' | sort | tr '\n' ' ' || true)
 [ -n "$inherited" ] && echo "inherited:   $inherited(passed to the servers)"

@@ -22,8 +22,9 @@ use notifier_persistence::{OwnEpochs, WriteEpoch};
 
 use crate::cache::EpochCache;
 
-/// Bytes of bodies kept at most: every notifier of a 100,000-notifier table fits.
-const BODY_BUDGET: u64 = 64 << 20;
+/// Bytes of bodies kept at most. A 100,000-notifier table takes about 60 MB; the cache is
+/// split in shards that each get an equal part, so it needs room to spare.
+const BODY_BUDGET: u64 = 128 << 20;
 /// What an entry costs beyond its body (key, stamp, bookkeeping).
 const ENTRY_OVERHEAD: u64 = 96;
 /// Write marks kept before the ones no running load needs are dropped.
