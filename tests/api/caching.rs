@@ -148,7 +148,51 @@ async fn a_write_elsewhere_among_own_writes_is_noticed(backend: Backend) {
     assert_eq!(app.get(&mine, &app.admin_token).await.json()["port"], 3);
 }
 
+/// A counter's value in the instance's `/metrics` text.
+async fn counter(app: &TestApp, name: &str) -> u64 {
+    let metrics = app.raw("GET", "/metrics", None, None, "").await.text;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{metrics}"))
+}
+
+/// Operators can see the notifier cache at work: loads, hits, and retirements by changes
+/// made elsewhere (and none by the instance's own writes).
+async fn the_cache_reports_its_work_on_metrics(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let other = app.sibling(app.options.clone()).await;
+    let item = notifier_path(id_of(&app.create_named("counted").await));
+    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    let (loads, hits) = (
+        counter(&app, "notifier_cache_loads_total").await,
+        counter(&app, "notifier_cache_hits_total").await,
+    );
+    for _ in 0..3 {
+        assert_eq!(app.get(&item, &app.admin_token).await.status, 200);
+    }
+    assert_eq!(counter(&app, "notifier_cache_loads_total").await, loads + 1);
+    assert_eq!(counter(&app, "notifier_cache_hits_total").await, hits + 2);
+
+    let retirements = counter(&app, "notifier_cache_retirements_total").await;
+    let port = json!({ "port": 2525 });
+    assert_eq!(
+        other
+            .patch_json(&item, &port, &other.admin_token)
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    assert_eq!(app.get(&item, &app.admin_token).await.json()["port"], 2525);
+    assert_eq!(
+        counter(&app, "notifier_cache_retirements_total").await,
+        retirements + 1
+    );
+}
+
 backend_tests!(
+    the_cache_reports_its_work_on_metrics,
     own_writes_show_at_once_despite_warm_caches,
     another_instances_writes_show_within_the_bound,
     racing_writes_and_reads_leave_the_stored_notifier_cached,

@@ -38,7 +38,7 @@ impl Application {
         let writer = notifier_persistence::Writer::start(db.clone(), &settings.database.url)
             .await
             .context("cannot open the database for writing")?;
-        let caches = Caches::new(writer.own_epochs().clone());
+        let caches = Caches::new(writer.own_epochs().clone(), &metrics);
         let state = web::Data::new(AppState {
             writer,
             db,

@@ -21,6 +21,7 @@ use actix_web::web::Bytes;
 use notifier_persistence::{OwnEpochs, WriteEpoch};
 
 use crate::cache::EpochCache;
+use crate::metrics::CacheCounters;
 
 /// Bytes of bodies kept at most. A 100,000-notifier table takes about 60 MB; the cache is
 /// split in shards that each get an equal part, so it needs room to spare.
@@ -37,6 +38,7 @@ const UNKNOWN: i64 = i64::MAX;
 pub struct ItemCache {
     bodies: EpochCache<i64, i64, Bytes>,
     inner: Arc<Inner>,
+    counters: CacheCounters,
 }
 
 struct Inner {
@@ -57,9 +59,10 @@ struct Marks {
     loading: BTreeMap<i64, usize>,
 }
 
-impl Default for ItemCache {
-    fn default() -> Self {
+impl ItemCache {
+    pub fn new(counters: CacheCounters) -> Self {
         Self {
+            counters,
             bodies: EpochCache::new(16_384, BODY_BUDGET, |body: &Bytes| {
                 body.len() as u64 + ENTRY_OVERHEAD
             }),
@@ -71,13 +74,15 @@ impl Default for ItemCache {
             }),
         }
     }
-}
 
-impl ItemCache {
     /// The notifier's body, if one is kept and nothing has changed it since.
     pub fn get(&self, id: i64) -> Option<Bytes> {
         let floor = self.inner.floor.load(Ordering::SeqCst);
-        self.bodies.get(&id, |stamp| *stamp >= floor)
+        let body = self.bodies.get(&id, |stamp| *stamp >= floor);
+        if body.is_some() {
+            self.counters.hits.inc();
+        }
+        body
     }
 
     /// Starts a load from the database; keep what it read with [`Load::keep`].
@@ -85,6 +90,7 @@ impl ItemCache {
         let mut marks = self.marks();
         let stamp = self.inner.known.load(Ordering::SeqCst);
         *marks.loading.entry(stamp).or_default() += 1;
+        self.counters.loads.inc();
         Load { cache: self, stamp }
     }
 
@@ -127,6 +133,7 @@ impl ItemCache {
             Some(last) if data > last => {
                 if !own.wrote_all(last, data).await {
                     self.inner.floor.fetch_max(data, Ordering::SeqCst);
+                    self.counters.retirements.inc();
                 }
             }
             Some(last) => {
@@ -205,9 +212,13 @@ mod tests {
         Bytes::from_static(text.as_bytes())
     }
 
+    fn cache() -> ItemCache {
+        ItemCache::new(CacheCounters::new().expect("valid metric names"))
+    }
+
     #[test]
     fn a_write_replaces_the_body_and_a_delete_drops_it() {
-        let items = ItemCache::default();
+        let items = cache();
         items
             .start_load()
             .keep([(1, body("old")), (2, body("two"))]);
@@ -219,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_late_report_of_an_earlier_write_changes_nothing() {
-        let items = ItemCache::default();
+        let items = cache();
         items.wrote(1, WriteEpoch::Exact(6), Some(body("second")));
         items.wrote(1, WriteEpoch::Exact(5), Some(body("first")));
         assert_eq!(items.get(1), Some(body("second")));
@@ -227,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_load_that_began_before_a_write_does_not_bring_the_old_row_back() {
-        let items = ItemCache::default();
+        let items = cache();
         let load = items.start_load();
         items.wrote(1, WriteEpoch::Exact(5), Some(body("new")));
         items.wrote(2, WriteEpoch::Exact(6), None);
@@ -239,7 +250,7 @@ mod tests {
 
     #[test]
     fn a_write_known_only_after_its_commit_is_read_again() {
-        let items = ItemCache::default();
+        let items = cache();
         items.start_load().keep([(1, body("old"))]);
         items.wrote(1, WriteEpoch::AtMost(7), Some(body("new")));
         assert_eq!(items.get(1), None);
@@ -249,7 +260,7 @@ mod tests {
 
     #[test]
     fn an_unknown_outcome_stops_caching_that_notifier() {
-        let items = ItemCache::default();
+        let items = cache();
         items.start_load().keep([(1, body("old"))]);
         items.wrote_unknown(1);
         items.start_load().keep([(1, body("maybe old"))]);
@@ -258,7 +269,7 @@ mod tests {
 
     #[test]
     fn marks_outlive_the_loads_that_need_them() {
-        let items = ItemCache::default();
+        let items = cache();
         let old_load = items.start_load();
         items.wrote(1, WriteEpoch::Exact(1), Some(body("new")));
         for id in 2..=MARKS_BEFORE_PRUNING as i64 + 1 {
@@ -280,21 +291,23 @@ mod tests {
 
     #[tokio::test]
     async fn own_writes_keep_the_bodies_and_foreign_ones_retire_them() {
-        let items = ItemCache::default();
+        let items = cache();
         let own = OwnEpochs::default();
         items.observed(10, &own).await;
         items.start_load().keep([(1, body("one"))]);
         items.observed(10, &own).await;
         assert_eq!(items.get(1), Some(body("one")), "nothing moved");
+        assert_eq!(items.counters.retirements.get(), 0);
         items.observed(11, &own).await;
         assert_eq!(items.get(1), None, "a step nobody here wrote");
+        assert_eq!(items.counters.retirements.get(), 1);
         items.start_load().keep([(1, body("again"))]);
         assert_eq!(items.get(1), Some(body("again")));
     }
 
     #[tokio::test]
     async fn an_epoch_going_back_turns_caching_off() {
-        let items = ItemCache::default();
+        let items = cache();
         let own = OwnEpochs::default();
         items.observed(10, &own).await;
         items.observed(4, &own).await;

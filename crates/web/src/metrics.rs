@@ -1,9 +1,10 @@
 //! Prometheus metrics: per-route request counts and latencies (route patterns, so the
-//! label set stays bounded), the notifier count, mail outcomes and the pool's connections.
+//! label set stays bounded), the notifier count, mail outcomes, the pool's connections and
+//! how well the notifier cache serves.
 
 use actix_web::{HttpResponse, web};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use prometheus::{Encoder, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use crate::{ApiError, AppState};
 
@@ -16,6 +17,37 @@ pub struct Metrics {
     mail_failed: IntCounterVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    cache: CacheCounters,
+}
+
+/// What the notifier cache counts (see `items`).
+#[derive(Clone)]
+pub struct CacheCounters {
+    /// Notifier bodies served from the cache.
+    pub hits: IntCounter,
+    /// Reads of notifier rows from the database to fill it.
+    pub loads: IntCounter,
+    /// Changes made elsewhere (CLI, another instance) that retired every cached body.
+    pub retirements: IntCounter,
+}
+
+impl CacheCounters {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        Ok(Self {
+            hits: IntCounter::new(
+                "notifier_cache_hits_total",
+                "Notifier bodies served from this instance's cache",
+            )?,
+            loads: IntCounter::new(
+                "notifier_cache_loads_total",
+                "Database reads that filled the notifier cache (a block of ids, or a page's missing ones)",
+            )?,
+            retirements: IntCounter::new(
+                "notifier_cache_retirements_total",
+                "Notifier changes made elsewhere (CLI, another instance) that retired every cached body",
+            )?,
+        })
+    }
 }
 
 impl Metrics {
@@ -49,6 +81,10 @@ impl Metrics {
         registry.register(Box::new(mail_failed.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
+        let cache = CacheCounters::new()?;
+        registry.register(Box::new(cache.hits.clone()))?;
+        registry.register(Box::new(cache.loads.clone()))?;
+        registry.register(Box::new(cache.retirements.clone()))?;
         Ok(Self {
             registry,
             notifiers,
@@ -56,7 +92,13 @@ impl Metrics {
             mail_failed,
             pool_connections,
             pool_idle,
+            cache,
         })
+    }
+
+    /// The notifier cache's counters, registered here.
+    pub fn cache_counters(&self) -> CacheCounters {
+        self.cache.clone()
     }
 
     /// The request-metrics middleware, recording into this registry.

@@ -61,9 +61,10 @@ const SELECTION_BUDGET: u64 = 16 << 20;
 const RESPONSE_OVERHEAD: u64 = 96;
 
 impl Caches {
-    /// `own`: the epochs this instance's writes produce, so they do not retire its caches.
-    pub fn new(own: OwnEpochs) -> Self {
-        let items = ItemCache::default();
+    /// `own`: the epochs this instance's writes produce, so they do not retire its caches;
+    /// `metrics`: where the notifier cache counts hits, loads and retirements.
+    pub fn new(own: OwnEpochs, metrics: &Metrics) -> Self {
+        let items = ItemCache::new(metrics.cache_counters());
         Self {
             epochs: EpochReader::new(items.clone(), own),
             items,
