@@ -138,11 +138,13 @@ impl ItemCache {
             }
             Some(last) => {
                 // Fewer writes than before: the database was replaced or restored.
-                // Stamps no longer order anything; stop trusting every body.
-                log::warn!(
-                    "the data epoch went back from {last} to {data}: notifier caching is off until restart"
-                );
-                self.inner.floor.store(UNKNOWN, Ordering::SeqCst);
+                // Stamps no longer order anything; stop trusting every body. Every later
+                // read lands here too (`checked` keeps the highest epoch): say it once.
+                if self.inner.floor.swap(UNKNOWN, Ordering::SeqCst) != UNKNOWN {
+                    log::warn!(
+                        "the data epoch went back from {last} to {data}: notifier caching is off until restart"
+                    );
+                }
             }
             None => {
                 self.inner.floor.fetch_max(data, Ordering::SeqCst);
