@@ -140,27 +140,27 @@ mod tests {
         assert!(own.wrote_all(14, 18).await);
     }
 
-    #[tokio::test]
-    async fn a_committing_batch_is_waited_for() {
-        let own = OwnEpochs::default();
+    /// Starts a batch that records `range` a little later, as a commit in flight does.
+    fn committing(own: &OwnEpochs, range: (i64, i64)) {
         own.batch_started();
         let recorder = own.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(5)).await;
-            recorder.batch_ended(Some((3, 4)));
+            recorder.batch_ended(Some(range));
         });
+    }
+
+    #[tokio::test]
+    async fn a_committing_batch_is_waited_for() {
+        let own = OwnEpochs::default();
+        committing(&own, (3, 4));
         assert!(own.wrote_all(3, 4).await);
     }
 
     #[tokio::test]
     async fn ranges_recorded_before_a_committing_batch_still_count() {
         let own = with(&[(10, 12)]);
-        own.batch_started();
-        let recorder = own.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            recorder.batch_ended(Some((12, 15)));
-        });
+        committing(&own, (12, 15));
         assert!(own.wrote_all(10, 15).await);
     }
 

@@ -9,6 +9,9 @@ use std::sync::Arc;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
+/// What an entry costs beyond its value (key, epoch, bookkeeping), for weights in bytes.
+pub const ENTRY_OVERHEAD: u64 = 96;
+
 /// An entry's weight (bytes, or 1 to count entries); never zero, which would pin it.
 #[derive(Clone)]
 pub struct Weigh<V>(fn(&V) -> u64);

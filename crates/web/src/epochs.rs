@@ -5,7 +5,8 @@
 //! then any change committed that long before the request (by the CLI, or by another
 //! instance sharing the database) is seen. Under load one read serves every request in
 //! that window, so the per-request database round trip of the auth check disappears.
-//! Changes made through this instance are seen at once: see [`LocalWrites`].
+//! Changes made through this instance are seen at once: the notifier cache is told of
+//! each write (`items`), and list pages are kept per [`LocalWrites`] count as well.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -205,9 +206,9 @@ impl EpochReader {
     }
 }
 
-/// Counts the notifier writes this instance made. Responses are cached under it as well as
-/// under the data epoch, so a write is seen by this instance's next request at once,
-/// without waiting for a fresh epoch read.
+/// Counts the notifier writes this instance made. List pages and id lists are cached under
+/// it as well as under the data epoch, so a write shows in this instance's next list at
+/// once, without waiting for a fresh epoch read.
 #[derive(Clone, Default)]
 pub struct LocalWrites(Arc<AtomicU64>);
 

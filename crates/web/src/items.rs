@@ -20,14 +20,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use actix_web::web::Bytes;
 use notifier_persistence::{OwnEpochs, WriteEpoch};
 
-use crate::cache::EpochCache;
+use crate::cache::{ENTRY_OVERHEAD, EpochCache};
 use crate::metrics::CacheCounters;
 
 /// Bytes of bodies kept at most. A 100,000-notifier table takes about 60 MB; the cache is
 /// split in shards that each get an equal part, so it needs room to spare.
 const BODY_BUDGET: u64 = 128 << 20;
-/// What an entry costs beyond its body (key, stamp, bookkeeping).
-const ENTRY_OVERHEAD: u64 = 96;
 /// Write marks kept before the ones no running load needs are dropped.
 const MARKS_BEFORE_PRUNING: usize = 4096;
 /// Marks a notifier whose last write has an unknown outcome: never cached again.

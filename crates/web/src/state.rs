@@ -9,7 +9,7 @@ use notifier_domain::{ListQuery, Principal};
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Arc;
 
-use crate::cache::EpochCache;
+use crate::cache::{ENTRY_OVERHEAD, EpochCache};
 use crate::epochs::{EpochReader, LocalWrites};
 use crate::handlers::DataVersion;
 use crate::items::ItemCache;
@@ -57,8 +57,6 @@ const PRINCIPALS_KEPT: u64 = 4096;
 const PAGE_BUDGET: u64 = 64 << 20;
 /// Bytes of id lists kept at most (8 per id).
 const SELECTION_BUDGET: u64 = 16 << 20;
-/// What an entry costs beyond its body (key, epoch, bookkeeping).
-const RESPONSE_OVERHEAD: u64 = 96;
 
 impl Caches {
     /// `own`: the epochs this instance's writes produce, so they do not retire its caches;
@@ -72,10 +70,10 @@ impl Caches {
             local_writes: LocalWrites::default(),
             principals: EpochCache::new(PRINCIPALS_KEPT as usize, PRINCIPALS_KEPT, |_| 1),
             pages: EpochCache::new(1024, PAGE_BUDGET, |body: &Bytes| {
-                body.len() as u64 + RESPONSE_OVERHEAD
+                body.len() as u64 + ENTRY_OVERHEAD
             }),
             selections: EpochCache::new(64, SELECTION_BUDGET, |ids: &Arc<Vec<i64>>| {
-                8 * ids.len() as u64 + RESPONSE_OVERHEAD
+                8 * ids.len() as u64 + ENTRY_OVERHEAD
             }),
         }
     }
