@@ -191,7 +191,44 @@ async fn the_cache_reports_its_work_on_metrics(backend: Backend) {
     );
 }
 
+/// `cache.max_memory_mb = 0` keeps nothing: every read is a load from the database, and
+/// reads still see every write.
+async fn without_cache_memory_every_read_loads(backend: Backend) {
+    let options = AppOptions {
+        cache_max_memory_mb: 0,
+        ..AppOptions::default()
+    };
+    let app = spawn_app_with(backend, options).await;
+    let id = id_of(&app.create_named("uncached").await);
+    let item = notifier_path(id);
+    let loads = counter(&app, "notifier_cache_loads_total").await;
+    for _ in 0..3 {
+        warm(&app, &item).await;
+    }
+    assert_eq!(counter(&app, "notifier_cache_hits_total").await, 0);
+    assert_eq!(
+        counter(&app, "notifier_cache_loads_total").await,
+        loads + 6,
+        "three GETs of the notifier and three of the list, each a load"
+    );
+
+    let renamed = json!({ "name": "renamed" });
+    let patched = app.patch_json(&item, &renamed, &app.admin_token).await;
+    assert_eq!(patched.status, 200);
+    let (one, page) = warm(&app, &item).await;
+    assert_eq!(
+        (&one["name"], &page["results"][0]["name"]),
+        (&json!("renamed"), &json!("renamed"))
+    );
+    assert_detail(
+        &app.get(&notifier_path(id + 1), &app.admin_token).await,
+        404,
+        NOT_FOUND_NOTIFIER,
+    );
+}
+
 backend_tests!(
+    without_cache_memory_every_read_loads,
     the_cache_reports_its_work_on_metrics,
     own_writes_show_at_once_despite_warm_caches,
     another_instances_writes_show_within_the_bound,

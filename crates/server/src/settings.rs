@@ -17,6 +17,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub security: SecuritySettings,
     pub smtp: SmtpSettings,
+    pub cache: CacheSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,6 +63,17 @@ pub struct SmtpSettings {
     pub extra_ca_file: String,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// MiB the per-instance read caches may hold in all; 0 turns them off.
+    pub max_memory_mb: u64,
+}
+
+/// 128 MiB of notifier bodies, 64 of list pages, 16 of list id sets: a 100,000-notifier
+/// table and all its pages of 20 fit.
+pub const DEFAULT_CACHE_MB: u64 = 208;
+
 impl Settings {
     /// Loads every layer; `config_file` replaces nothing but adds the last file layer.
     pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
@@ -75,7 +87,8 @@ impl Settings {
             .set_default("security.expose_passwords", false)?
             .set_default("security.admin_token", "")?
             .set_default("smtp.timeout_secs", 10)?
-            .set_default("smtp.extra_ca_file", "")?;
+            .set_default("smtp.extra_ca_file", "")?
+            .set_default("cache.max_memory_mb", DEFAULT_CACHE_MB)?;
         if Path::new(SHIPPED_CONFIG).is_file() {
             builder = builder.add_source(File::new(SHIPPED_CONFIG, FileFormat::Toml));
         }
@@ -142,7 +155,8 @@ impl Settings {
             "[server]\nlisten = {}\n{}body_limit = {}\ncors_allowed_origins = [{}]\n\n\
              [database]\nurl = {}\n{}\n\
              [security]\nsecret_key = {}\nsecret_key_file = {}\nexpose_passwords = {}\nadmin_token = {}\n\n\
-             [smtp]\ntimeout_secs = {}\nextra_ca_file = {}\n",
+             [smtp]\ntimeout_secs = {}\nextra_ca_file = {}\n\n\
+             [cache]\nmax_memory_mb = {}\n",
             quote(&self.server.listen),
             optional(
                 "workers",
@@ -163,6 +177,7 @@ impl Settings {
             secret(&self.security.admin_token),
             self.smtp.timeout_secs,
             quote(&self.smtp.extra_ca_file),
+            self.cache.max_memory_mb,
         )
     }
 }

@@ -38,7 +38,11 @@ impl Application {
         let writer = notifier_persistence::Writer::start(db.clone(), &settings.database.url)
             .await
             .context("cannot open the database for writing")?;
-        let caches = Caches::new(writer.own_epochs().clone(), &metrics);
+        let caches = Caches::new(
+            writer.own_epochs().clone(),
+            &metrics,
+            settings.cache.max_memory_mb.saturating_mul(1 << 20),
+        );
         let state = web::Data::new(AppState {
             writer,
             db,

@@ -52,6 +52,13 @@ impl<K: Hash + Eq + Clone, E, V: Clone> EpochCache<K, E, V> {
         current(&entry.0).then(|| entry.1.clone())
     }
 
+    /// Weight that can still be added before entries are evicted.
+    pub fn room(&self) -> u64 {
+        self.entries
+            .capacity()
+            .saturating_sub(self.entries.weight())
+    }
+
     pub fn remove(&self, key: &K) {
         self.entries.remove(key);
     }

@@ -18,14 +18,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::web::Bytes;
-use notifier_persistence::{OwnEpochs, WriteEpoch};
+use notifier_persistence::{OwnEpochs, WriteEpoch, notifiers};
 
 use crate::cache::{ENTRY_OVERHEAD, EpochCache};
 use crate::metrics::CacheCounters;
 
-/// Bytes of bodies kept at most. A 100,000-notifier table takes about 60 MB; the cache is
-/// split in shards that each get an equal part, so it needs room to spare.
-const BODY_BUDGET: u64 = 128 << 20;
+/// What a block read ahead is assumed to weigh: bodies of up to 1 KiB each.
+const BLOCK_ROOM: u64 = notifiers::BLOCK as u64 * 1024;
 /// Write marks kept before the ones no running load needs are dropped.
 const MARKS_BEFORE_PRUNING: usize = 4096;
 /// Marks a notifier whose last write has an unknown outcome: never cached again.
@@ -58,10 +57,12 @@ struct Marks {
 }
 
 impl ItemCache {
-    pub fn new(counters: CacheCounters) -> Self {
+    /// Keeps at most `budget` bytes of bodies. A 100,000-notifier table takes about 60 MB;
+    /// the cache is split in shards that each get an equal part, so it needs room to spare.
+    pub fn new(counters: CacheCounters, budget: u64) -> Self {
         Self {
             counters,
-            bodies: EpochCache::new(16_384, BODY_BUDGET, |body: &Bytes| {
+            bodies: EpochCache::new(16_384, budget, |body: &Bytes| {
                 body.len() as u64 + ENTRY_OVERHEAD
             }),
             inner: Arc::new(Inner {
@@ -81,6 +82,13 @@ impl ItemCache {
             self.counters.hits.inc();
         }
         body
+    }
+
+    /// Whether a whole block of neighbours read ahead would still fit. When it would not
+    /// (a table larger than `cache.max_memory_mb` allows, or caching off), reading ahead
+    /// only evicts bodies for rows nobody asked for, and a miss should read just its row.
+    pub fn has_room_for_a_block(&self) -> bool {
+        self.bodies.room() >= BLOCK_ROOM
     }
 
     /// Starts a load from the database; keep what it read with [`Load::keep`].
@@ -213,7 +221,21 @@ mod tests {
     }
 
     fn cache() -> ItemCache {
-        ItemCache::new(CacheCounters::new().expect("valid metric names"))
+        ItemCache::new(CacheCounters::new().expect("valid metric names"), 1 << 20)
+    }
+
+    #[test]
+    fn blocks_are_read_ahead_only_while_they_fit() {
+        let counters = || CacheCounters::new().expect("valid metric names");
+        assert!(cache().has_room_for_a_block());
+        assert!(!ItemCache::new(counters(), 0).has_room_for_a_block());
+        let small = ItemCache::new(counters(), 2 * BLOCK_ROOM);
+        assert!(small.has_room_for_a_block());
+        let filler = Bytes::from(vec![b'x'; 1024]);
+        small
+            .start_load()
+            .keep((0..2 * notifiers::BLOCK).map(|id| (id, filler.clone())));
+        assert!(!small.has_room_for_a_block());
     }
 
     #[test]

@@ -53,26 +53,25 @@ pub struct Caches {
 
 /// Tokens remembered at most (each a few hundred bytes).
 const PRINCIPALS_KEPT: u64 = 4096;
-/// List page bytes kept at most: the 5,000 pages of 20 of a 100,000-notifier table fit.
-const PAGE_BUDGET: u64 = 64 << 20;
-/// Bytes of id lists kept at most (8 per id).
-const SELECTION_BUDGET: u64 = 16 << 20;
 
 impl Caches {
     /// `own`: the epochs this instance's writes produce, so they do not retire its caches;
-    /// `metrics`: where the notifier cache counts hits, loads and retirements.
-    pub fn new(own: OwnEpochs, metrics: &Metrics) -> Self {
-        let items = ItemCache::new(metrics.cache_counters());
+    /// `metrics`: where the notifier cache counts hits, loads and retirements;
+    /// `max_bytes`: what the notifier bodies, list pages and list id sets may hold in all
+    /// (split 8 : 4 : 1; 0 keeps nothing). Tokens are counted apart: a few hundred kB.
+    pub fn new(own: OwnEpochs, metrics: &Metrics, max_bytes: u64) -> Self {
+        let share = |parts: u64| max_bytes / 13 * parts;
+        let items = ItemCache::new(metrics.cache_counters(), share(8));
         Self {
             epochs: EpochReader::new(items.clone(), own),
             items,
             loads: LoadLocks::default(),
             local_writes: LocalWrites::default(),
             principals: EpochCache::new(PRINCIPALS_KEPT as usize, PRINCIPALS_KEPT, |_| 1),
-            pages: EpochCache::new(1024, PAGE_BUDGET, |body: &Bytes| {
+            pages: EpochCache::new(1024, share(4), |body: &Bytes| {
                 body.len() as u64 + ENTRY_OVERHEAD
             }),
-            selections: EpochCache::new(64, SELECTION_BUDGET, |ids: &Arc<Vec<i64>>| {
+            selections: EpochCache::new(64, share(1), |ids: &Arc<Vec<i64>>| {
                 8 * ids.len() as u64 + ENTRY_OVERHEAD
             }),
         }

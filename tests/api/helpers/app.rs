@@ -22,6 +22,8 @@ pub struct AppOptions {
     pub smtp_timeout_secs: u64,
     /// `smtp.extra_ca_file`: a PEM file of test CAs to trust.
     pub smtp_extra_ca_file: Option<PathBuf>,
+    /// `cache.max_memory_mb`; 0 keeps nothing cached.
+    pub cache_max_memory_mb: u64,
 }
 
 impl Default for AppOptions {
@@ -33,6 +35,7 @@ impl Default for AppOptions {
             cors_allowed_origins: Vec::new(),
             smtp_timeout_secs: 2,
             smtp_extra_ca_file: None,
+            cache_max_memory_mb: notifier_server::settings::DEFAULT_CACHE_MB,
         }
     }
 }
@@ -85,6 +88,9 @@ expose_passwords = {expose}
 [smtp]
 timeout_secs = {smtp_timeout}
 extra_ca_file = {extra_ca}
+
+[cache]
+max_memory_mb = {cache_mb}
 "#,
             origins = options
                 .cors_allowed_origins
@@ -101,6 +107,7 @@ extra_ca_file = {extra_ca}
                     .unwrap_or_default()
             ),
             body_limit = options.body_limit,
+            cache_mb = options.cache_max_memory_mb,
             db_url = toml_string(&self.database.url),
             key_file = toml_string(&self.secret_key_path().display().to_string()),
             admin_token = toml_string(&options.admin_token),

@@ -28,8 +28,8 @@ pub async fn retrieve(
         return Ok(json_body(body));
     }
     // A miss mostly means a cold cache (at start, or after a change made elsewhere): read
-    // the neighbouring rows too, so warming costs one query per block of ids instead of
-    // one per id.
+    // the neighbouring rows too while they fit, so warming costs one query per block of
+    // ids instead of one per id.
     let _loading = state
         .caches
         .loads
@@ -39,9 +39,14 @@ pub async fn retrieve(
         return Ok(json_body(body));
     }
     let load = state.caches.items.start_load();
+    let rows = if state.caches.items.has_room_for_a_block() {
+        notifiers::get_block(&state.db, &state.secrets, id).await?
+    } else {
+        vec![notifiers::get(&state.db, &state.secrets, id).await?]
+    };
     let mut wanted = None;
-    let mut bodies = Vec::new();
-    for notifier in notifiers::get_block(&state.db, &state.secrets, id).await? {
+    let mut bodies = Vec::with_capacity(rows.len());
+    for notifier in rows {
         let body = notifier_body(&state, &notifier)?;
         if notifier.id == id {
             wanted = Some(body.clone());
