@@ -66,7 +66,7 @@ pub struct SmtpSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSettings {
-    /// MiB the per-instance read caches may hold in all; 0 turns them off.
+    /// MiB the per-instance notifier and list caches may hold in all; 0 turns them off.
     pub max_memory_mb: u64,
 }
 
