@@ -24,6 +24,18 @@ pub struct AppOptions {
     pub smtp_extra_ca_file: Option<PathBuf>,
     /// `cache.max_memory_mb`; 0 keeps nothing cached.
     pub cache_max_memory_mb: u64,
+    /// Further TOML lines for a section, e.g. `extra.smtp = "total_timeout_secs = 2\n"`.
+    pub extra: ExtraConfig,
+}
+
+/// TOML lines appended to a section of the test's configuration file, for keys that have
+/// no field of their own in [`AppOptions`].
+#[derive(Debug, Clone, Default)]
+pub struct ExtraConfig {
+    pub server: String,
+    pub database: String,
+    pub security: String,
+    pub smtp: String,
 }
 
 impl Default for AppOptions {
@@ -36,6 +48,7 @@ impl Default for AppOptions {
             smtp_timeout_secs: 2,
             smtp_extra_ca_file: None,
             cache_max_memory_mb: notifier_server::settings::DEFAULT_CACHE_MB,
+            extra: ExtraConfig::default(),
         }
     }
 }
@@ -76,19 +89,19 @@ listen = "127.0.0.1:0"
 workers = 2
 body_limit = {body_limit}
 cors_allowed_origins = [{origins}]
-
+{extra_server}
 [database]
 url = {db_url}
-
+{extra_database}
 [security]
 secret_key_file = {key_file}
 admin_token = {admin_token}
 expose_passwords = {expose}
-
+{extra_security}
 [smtp]
 timeout_secs = {smtp_timeout}
 extra_ca_file = {extra_ca}
-
+{extra_smtp}
 [cache]
 max_memory_mb = {cache_mb}
 "#,
@@ -112,6 +125,10 @@ max_memory_mb = {cache_mb}
             key_file = toml_string(&self.secret_key_path().display().to_string()),
             admin_token = toml_string(&options.admin_token),
             expose = options.expose_passwords,
+            extra_server = options.extra.server,
+            extra_database = options.extra.database,
+            extra_security = options.extra.security,
+            extra_smtp = options.extra.smtp,
         );
         std::fs::write(&path, text).expect("write the config file");
         path
