@@ -89,10 +89,10 @@ async fn racing_writes_and_reads_leave_the_stored_notifier_cached(backend: Backe
     let item = notifier_path(id_of(&app.create_named("raced").await));
     warm(&app, &item).await;
 
-    let patches = join_all((1..=32).map(|port| {
+    let patches = join_all((1..=32).map(|n| {
         let (app, item) = (&app, &item);
         async move {
-            app.patch_json(item, &json!({"port": port}), &app.admin_token)
+            app.patch_json(item, &json!({"username": format!("user-{n}")}), &app.admin_token)
                 .await
                 .status
         }
@@ -123,7 +123,7 @@ async fn a_write_elsewhere_among_own_writes_is_noticed(backend: Backend) {
     warm(&app, &theirs).await;
     warm(&app, &mine).await;
 
-    let port = |port: u16| json!({ "port": port });
+    let port = |port: u16| json!({ "port": port, "password": "moved-with-it" });
     assert_eq!(
         app.patch_json(&mine, &port(1), &app.admin_token)
             .await

@@ -304,7 +304,7 @@ async fn ordering_by_each_field_in_both_directions(backend: Backend) {
     let resp = app
         .patch_json(
             &notifier_path(first_id),
-            &json!({ "port": 26 }),
+            &json!({ "username": "touched" }),
             &app.admin_token,
         )
         .await;

@@ -234,7 +234,9 @@ async fn every_path_accepts_a_trailing_slash(backend: Backend) {
         .post_json(&format!("{NOTIFIERS}/"), &notifier_body("made"), &admin)
         .await;
     let fetched = app.get(&item, &admin).await;
-    let patched = app.patch_json(&item, &json!({ "port": 26 }), &admin).await;
+    let patched = app
+        .patch_json(&item, &json!({ "username": "renamed" }), &admin)
+        .await;
     let put = app.put_json(&item, &notifier_body("slashed"), &admin).await;
     let missing_test = app
         .post_json(&format!("{}/test/", notifier_path(999)), &json!({}), &admin)

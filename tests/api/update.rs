@@ -63,7 +63,10 @@ async fn patch_changes_several_fields_with_coercion(backend: Backend) {
     let resp = app
         .patch_json(
             &notifier_path(id_of(&created)),
-            &json!({ "host": "10.0.0.25", "port": "2587", "use_tls": "off", "fail_silently": 1 }),
+            &json!({
+                "host": "10.0.0.25", "port": "2587", "use_tls": "off", "fail_silently": 1,
+                "password": "for-the-new-host",
+            }),
             &app.admin_token,
         )
         .await;
@@ -184,12 +187,12 @@ async fn patch_with_masked_password_keeps_stored_password(backend: Backend) {
     let resp = app
         .patch_json(
             &path,
-            &json!({ "password": MASK, "port": 2465 }),
+            &json!({ "password": MASK, "username": "renamed" }),
             &app.admin_token,
         )
         .await;
 
-    assert_updated(&resp, &created, &json!({ "port": 2465 }));
+    assert_updated(&resp, &created, &json!({ "username": "renamed" }));
     let stored = exposed.get(&path, &exposed.admin_token).await.json();
     assert_eq!(stored["password"], "somepassword");
 }
@@ -201,12 +204,12 @@ async fn put_with_masked_password_keeps_stored_password(backend: Backend) {
     let path = notifier_path(id_of(&created));
     let replacement = with(
         &reference_create_body(),
-        json!({ "password": MASK, "port": 25 }),
+        json!({ "password": MASK, "username": "renamed" }),
     );
 
     let resp = app.put_json(&path, &replacement, &app.admin_token).await;
 
-    assert_updated(&resp, &created, &json!({ "port": 25 }));
+    assert_updated(&resp, &created, &json!({ "username": "renamed" }));
     let stored = exposed.get(&path, &exposed.admin_token).await.json();
     assert_eq!(stored["password"], "somepassword");
 }

@@ -14,6 +14,8 @@ pub mod messages {
     pub const INVALID_EMAIL: &str = "Enter a valid email address.";
     pub const INVALID_HOST: &str = "Enter a valid hostname or IP address.";
     pub const NAME_TAKEN: &str = "email notifier with this name already exists.";
+    pub const PASSWORD_AGAIN: &str =
+        "Enter the password again when changing the host, port or TLS settings.";
     pub const STRING_TOO_LARGE: &str = "String value too large.";
     pub const EMPTY_LIST: &str = "This list may not be empty.";
     pub const SINGLE_LINE_SUBJECT: &str = "The subject must be a single line.";

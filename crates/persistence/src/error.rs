@@ -8,6 +8,9 @@ pub enum Error {
     NameTaken,
     #[error("no such notifier")]
     NotFound,
+    /// §11: the update moves the stored password to another destination without a new one.
+    #[error("a new password is required when changing the host, port or TLS settings")]
+    PasswordRequired,
     #[error("no such user: {0}")]
     NoSuchUser(String),
     #[error("user already exists: {0}")]

@@ -3,7 +3,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::TryStreamExt;
 use notifier_domain::{
-    Direction, ListQuery, NewNotifier, Notifier, NotifierChanges, OrderField, Password, name_key,
+    Destination, Direction, ListQuery, NewNotifier, Notifier, NotifierChanges, OrderField, Password, name_key,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict};
 use sea_orm::{
@@ -82,8 +82,10 @@ pub async fn get_block(
     models.into_iter().map(|m| to_domain(m, secrets)).collect()
 }
 
-/// Applies a PATCH or PUT in one statement, without reading the row first: only the
-/// fields given change, `updated_at` never moves backwards, and the stored row comes back.
+/// Applies a PATCH or PUT in one statement: only the fields given change, `updated_at`
+/// never moves backwards, and the stored row comes back. The row is read first only when
+/// the changes may move the stored password to another destination (§11); the write then
+/// applies only if that destination is still the one checked.
 pub async fn update(
     writer: &Writer,
     secrets: &SecretBox,
@@ -91,14 +93,71 @@ pub async fn update(
     changes: NotifierChanges,
 ) -> Result<(Notifier, WriteEpoch)> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
+    // A concurrent change of the destination between the check and the write makes the
+    // guarded write miss; the check then runs again on what is stored now.
+    for _ in 0..DESTINATION_RACES_RETRIED {
+        let checked = if changes.may_move_password() {
+            let current = get(writer.db(), secrets, i64::from(id)).await?;
+            let destination = current.destination();
+            if changes.moves_password_from(&destination) {
+                return Err(Error::PasswordRequired);
+            }
+            Some(destination)
+        } else {
+            None
+        };
+        match try_update(writer, secrets, id, &changes, checked.as_ref()).await? {
+            Updated::Row(notifier, epoch) => return Ok((notifier, epoch)),
+            Updated::Nothing => {}
+        }
+        // Nothing updated: there is no such notifier, the name is taken (SQLite), or the
+        // destination changed since it was checked.
+        let Some(stored) = Entity::find_by_id(id).one(writer.db()).await? else {
+            return Err(Error::NotFound);
+        };
+        let moved = checked.is_some_and(|destination| {
+            destination.host != stored.host
+                || i32::from(destination.port) != stored.port
+                || destination.use_tls != stored.use_tls
+                || destination.use_ssl != stored.use_ssl
+        });
+        if !moved {
+            return Err(Error::NameTaken);
+        }
+    }
+    Err(Error::PasswordRequired)
+}
+
+/// Rounds of check-then-write when the destination keeps changing underneath.
+const DESTINATION_RACES_RETRIED: usize = 3;
+
+enum Updated {
+    Row(Notifier, WriteEpoch),
+    Nothing,
+}
+
+async fn try_update(
+    writer: &Writer,
+    secrets: &SecretBox,
+    id: i32,
+    changes: &NotifierChanges,
+    destination: Option<&Destination>,
+) -> Result<Updated> {
     let mut update = Entity::update_many()
-        .set(changed_columns(changes, secrets))
+        .set(changed_columns(changes.clone(), secrets))
         .col_expr(
             Column::UpdatedAt,
             Func::greatest([Expr::val(now()), Expr::col(Column::UpdatedAt)]).into(),
         )
-        .filter(Column::Id.eq(id))
-        .into_query();
+        .filter(Column::Id.eq(id));
+    if let Some(destination) = destination {
+        update = update
+            .filter(Column::Host.eq(destination.host.as_str()))
+            .filter(Column::Port.eq(i32::from(destination.port)))
+            .filter(Column::UseTls.eq(destination.use_tls))
+            .filter(Column::UseSsl.eq(destination.use_ssl));
+    }
+    let mut update = update.into_query();
     update.returning_all();
     let mut statement = writer.backend().build(&update);
     if writer.backend() == DbBackend::Sqlite {
@@ -106,18 +165,12 @@ pub async fn update(
         statement.sql = statement.sql.replacen("UPDATE ", "UPDATE OR IGNORE ", 1);
     }
     let written = writer.write(statement).await?;
-    if let Some(row) = written.rows.first() {
-        return Ok((
+    Ok(match written.rows.first() {
+        Some(row) => Updated::Row(
             to_domain(Model::from_query_result(row, "")?, secrets)?,
             written.epoch,
-        ));
-    }
-    // Nothing updated: there is no such notifier, or (SQLite) the name is taken.
-    let still_there = Entity::find_by_id(id).one(writer.db()).await?.is_some();
-    Err(if still_there {
-        Error::NameTaken
-    } else {
-        Error::NotFound
+        ),
+        None => Updated::Nothing,
     })
 }
 
@@ -242,7 +295,12 @@ pub async fn get_many(
 fn conditions(query: &ListQuery) -> Condition {
     let mut all = Condition::all();
     if let Some(host) = &query.host {
-        all = all.add(Column::Host.eq(host.as_str()));
+        // No stored host holds a NUL, and PostgreSQL refuses one in a text value.
+        if host.contains('\0') {
+            all = all.add(Expr::val(false));
+        } else {
+            all = all.add(Column::Host.eq(host.as_str()));
+        }
     }
     for (column, wanted) in [
         (Column::UseTls, query.use_tls),

@@ -22,6 +22,14 @@ pub enum ApiError {
     },
     UnsupportedMediaType(String),
     PayloadTooLarge,
+    /// The body did not arrive within `server.body_timeout_secs`.
+    BodyTimeout,
+    /// `Host` (or a trusted proxy's forwarded host) is not in `server.allowed_hosts`.
+    InvalidHost,
+    /// Too many failed authentications from one client; retry after this many seconds.
+    Throttled {
+        wait_secs: u64,
+    },
     ParseError(String),
     Validation(FieldErrors),
     NonFieldError(String),
@@ -50,6 +58,9 @@ impl ApiError {
                 detail(&format!("Unsupported media type \"{media}\" in request."))
             }
             ApiError::PayloadTooLarge => detail("Request body is too large."),
+            ApiError::BodyTimeout => detail("Request body timed out."),
+            ApiError::InvalidHost => detail("Invalid host header."),
+            ApiError::Throttled { wait_secs } => detail(&throttled(*wait_secs)),
             ApiError::ParseError(reason) => detail(&format!("JSON parse error - {reason}")),
             ApiError::Validation(errors) => json!(errors),
             ApiError::NonFieldError(message) => json!({ "non_field_errors": [message] }),
@@ -79,6 +90,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::InvalidHost => StatusCode::BAD_REQUEST,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ParseError(_) | ApiError::Validation(_) | ApiError::NonFieldError(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -101,6 +115,13 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
             }
+            ApiError::Throttled { wait_secs } => {
+                response.insert_header((header::RETRY_AFTER, *wait_secs));
+            }
+            // The rest of a slow body is never read: the connection cannot be reused.
+            ApiError::BodyTimeout => {
+                response.force_close();
+            }
             _ => {}
         }
         response.json(self.body())
@@ -113,10 +134,20 @@ impl From<notifier_persistence::Error> for ApiError {
         match err {
             E::NotFound => ApiError::NotifierNotFound,
             E::NameTaken => ApiError::Validation(FieldErrors::default().with_name_taken()),
+            E::PasswordRequired => ApiError::Validation(FieldErrors::single(
+                "password",
+                notifier_domain::messages::PASSWORD_AGAIN,
+            )),
             E::Unavailable(_) => ApiError::Unavailable(Box::new(err)),
             other => ApiError::Internal(Box::new(other)),
         }
     }
+}
+
+/// DRF's `Throttled` text, singular or plural as DRF words it.
+fn throttled(wait_secs: u64) -> String {
+    let unit = if wait_secs == 1 { "second" } else { "seconds" };
+    format!("Request was throttled. Expected available in {wait_secs} {unit}.")
 }
 
 /// "outer: inner: innermost", for the log only.

@@ -38,7 +38,7 @@ async fn sends_reuse_one_connection_until_the_port_changes(backend: Backend) {
         .app
         .patch_json(
             &notifier_path(id),
-            &json!({ "port": second.port }),
+            &json!({ "port": second.port, "password": SMTP_PASSWORD }),
             &rig.app.admin_token,
         )
         .await;

@@ -69,8 +69,9 @@ fn data_version(req: &HttpRequest, state: &AppState) -> Option<DataVersion> {
 /// A write of notifier `id` failed: unless that certainly changed nothing, nothing cached
 /// about the notifier is trusted again (the write may have committed).
 fn write_failed(state: &AppState, id: i64, error: &notifier_persistence::Error) {
-    use notifier_persistence::Error::{NameTaken, NotFound};
-    if !matches!(error, NotFound | NameTaken) {
+    use notifier_persistence::Error::{NameTaken, NotFound, PasswordRequired};
+    // These change nothing; any other failure may or may not have written.
+    if !matches!(error, NotFound | NameTaken | PasswordRequired) {
         state.caches.items.wrote_unknown(id);
     }
 }
