@@ -21,9 +21,22 @@ fn is_dns_name(host: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     });
-    // All-numeric dotted names are malformed IPv4 addresses, not host names.
-    let looks_numeric = labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit()));
-    well_formed && !(looks_numeric && labels.len() > 1)
+    // A numeric last label makes resolvers read the name as an IPv4 address in one of
+    // inet_aton's spellings (`2130706433`, `0x7f000001`, `127.1`, `0`): those would
+    // reach addresses the dotted-quad form shows plainly, so only that form is accepted.
+    let last = labels.last().copied().unwrap_or_default();
+    well_formed && !is_numeric_label(last)
+}
+
+/// Decimal digits, or `0x` followed by hex digits: inet_aton's number forms.
+fn is_numeric_label(label: &str) -> bool {
+    let hex = label
+        .strip_prefix("0x")
+        .or_else(|| label.strip_prefix("0X"));
+    match hex {
+        Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => label.bytes().all(|b| b.is_ascii_digit()),
+    }
 }
 
 #[cfg(test)]
@@ -39,6 +52,10 @@ mod tests {
             "127.0.0.1",
             "::1",
             "fe80::1",
+            "::ffff:127.0.0.1",
+            "1password.com",
+            "0x.example.com",
+            "mail.example.0xyz",
         ] {
             assert!(is_valid_host(ok), "{ok}");
         }
@@ -55,6 +72,14 @@ mod tests {
             "under_score.com",
             "999.1.1.1",
             "x/y",
+            "2130706433",
+            "0x7f000001",
+            "0X7F000001",
+            "0",
+            "127.1",
+            "0177.0.0.1",
+            "0x7f.0.0.1",
+            "mail.0x10",
             &too_long_label,
         ] {
             assert!(!is_valid_host(bad), "{bad}");

@@ -1,5 +1,9 @@
 //! List query parameters as DRF's PageNumberPagination, SearchFilter and OrderingFilter read them.
 
+/// Search terms used at most; the rest are ignored, so no query grows without bound
+/// (a thousand terms made SQLite's expression tree too deep, and PostgreSQL slow).
+pub const MAX_SEARCH_TERMS: usize = 10;
+
 /// Default and maximum page sizes of the contract.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -62,6 +66,7 @@ impl ListQuery {
                 text.replace('\0', "")
                     .split(|c: char| c == ',' || c.is_whitespace())
                     .filter(|t| !t.is_empty())
+                    .take(MAX_SEARCH_TERMS)
                     .map(str::to_owned)
                     .collect()
             })
@@ -166,5 +171,12 @@ mod tests {
     fn search_splits_on_spaces_and_commas() {
         let q = query(&[("search", " mail, hamgam ")]).map(|q| q.search_terms);
         assert_eq!(q, Ok(vec!["mail".to_string(), "hamgam".to_string()]));
+    }
+
+    #[test]
+    fn search_uses_the_first_ten_terms() {
+        let many: Vec<String> = (0..1000).map(|i| format!("t{i}")).collect();
+        let q = query(&[("search", &many.join(","))]).map(|q| q.search_terms);
+        assert_eq!(q, Ok(many[..MAX_SEARCH_TERMS].to_vec()));
     }
 }
