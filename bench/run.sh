@@ -479,6 +479,7 @@ start_ours() {
       exec env NOTIFIER__DATABASE__URL="$db_url" \
         NOTIFIER__SECURITY__SECRET_KEY_FILE="$TMP/secret.key" \
         NOTIFIER__SECURITY__ADMIN_TOKEN="$OURS_TOKEN" \
+        NOTIFIER__SECURITY__AUTH_FAILURES_PER_MINUTE=0 \
         NOTIFIER__SERVER__LISTEN="127.0.0.1:$port" \
         RUST_LOG=warn \
         "$bin" serve

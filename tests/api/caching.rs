@@ -92,9 +92,13 @@ async fn racing_writes_and_reads_leave_the_stored_notifier_cached(backend: Backe
     let patches = join_all((1..=32).map(|n| {
         let (app, item) = (&app, &item);
         async move {
-            app.patch_json(item, &json!({"username": format!("user-{n}")}), &app.admin_token)
-                .await
-                .status
+            app.patch_json(
+                item,
+                &json!({"username": format!("user-{n}")}),
+                &app.admin_token,
+            )
+            .await
+            .status
         }
     }));
     let reads = join_all((0..32).map(|_| {

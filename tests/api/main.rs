@@ -20,6 +20,7 @@ mod cors;
 mod create;
 mod dashboard;
 mod delete;
+mod hardening;
 mod health;
 mod list;
 mod me;

@@ -20,7 +20,8 @@ pub use list_query::{
     DEFAULT_PAGE_SIZE, Direction, InvalidPage, ListQuery, MAX_PAGE_SIZE, OrderField,
 };
 pub use notifier::{
-    Destination, MASKED_PASSWORD, NewNotifier, Notifier, NotifierChanges, Password, default_port, name_key,
+    Destination, MASKED_PASSWORD, NewNotifier, Notifier, NotifierChanges, Password, default_port,
+    name_key,
 };
 pub use notifier_input::{parse_create, parse_partial_update, parse_replace};
 pub use permission::{Permission, UnknownPermission};

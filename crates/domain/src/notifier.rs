@@ -181,14 +181,34 @@ mod tests {
             ..NotifierChanges::default()
         };
         let cases = [
-            (change(Some("evil.example.com"), None, None, None), true, "new host"),
-            (change(Some("smtp.example.com"), None, None, None), false, "same host"),
+            (
+                change(Some("evil.example.com"), None, None, None),
+                true,
+                "new host",
+            ),
+            (
+                change(Some("smtp.example.com"), None, None, None),
+                false,
+                "same host",
+            ),
             (change(None, Some(2525), None, None), true, "new port"),
             (change(None, Some(587), None, None), false, "same port"),
             (change(None, None, Some(false), None), true, "STARTTLS off"),
-            (change(None, None, Some(false), Some(true)), false, "STARTTLS to implicit"),
-            (change(None, None, None, Some(false)), false, "SSL was off already"),
-            (change(None, None, Some(true), Some(true)), false, "more TLS"),
+            (
+                change(None, None, Some(false), Some(true)),
+                false,
+                "STARTTLS to implicit",
+            ),
+            (
+                change(None, None, None, Some(false)),
+                false,
+                "SSL was off already",
+            ),
+            (
+                change(None, None, Some(true), Some(true)),
+                false,
+                "more TLS",
+            ),
         ];
         for (changes, expected, case) in cases {
             assert_eq!(changes.moves_password_from(&before), expected, "{case}");
@@ -199,7 +219,10 @@ mod tests {
                 password: Some(Password::new("new")),
                 ..changes
             };
-            assert!(!with_password.moves_password_from(&before), "{case} + password");
+            assert!(
+                !with_password.moves_password_from(&before),
+                "{case} + password"
+            );
         }
         let plain = Destination {
             use_tls: false,

@@ -3,7 +3,8 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::TryStreamExt;
 use notifier_domain::{
-    Destination, Direction, ListQuery, NewNotifier, Notifier, NotifierChanges, OrderField, Password, name_key,
+    Destination, Direction, ListQuery, NewNotifier, Notifier, NotifierChanges, OrderField,
+    Password, name_key,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict};
 use sea_orm::{

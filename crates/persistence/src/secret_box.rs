@@ -22,6 +22,10 @@ pub enum SecretKeyError {
     #[error("cannot read or create the secret key file {path}: {reason}")]
     File { path: String, reason: String },
     #[error(
+        "the secret key file {path} is readable by group or others (mode {mode:04o}); run `chmod 600 {path}`"
+    )]
+    Exposed { path: String, mode: u32 },
+    #[error(
         "the configured secret key is not the one this database's passwords were encrypted with"
     )]
     WrongKey,
@@ -60,7 +64,10 @@ impl SecretBox {
             reason: e.to_string(),
         };
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_base64(&text),
+            Ok(text) => {
+                refuse_exposed(path)?;
+                Self::from_base64(&text)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let encoded = BASE64.encode(Key::<Aes256Gcm>::generate());
                 if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
@@ -154,6 +161,32 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     let linked = written.and_then(|()| std::fs::hard_link(&aside, path));
     let _ = std::fs::remove_file(&aside);
     linked
+}
+
+/// A key that other local users can read protects nothing: refuse to start with it.
+#[cfg(unix)]
+fn refuse_exposed(path: &Path) -> Result<(), SecretKeyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| SecretKeyError::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(SecretKeyError::Exposed {
+            path: path.display().to_string(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_exposed(_: &Path) -> Result<(), SecretKeyError> {
+    Ok(())
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// `RUST_LOG` wins; otherwise the server logs requests and commands stay quiet.
 fn init_logging(serving: bool) {
     let default = if serving {
-        "info,sqlx=warn,actix_server=warn,actix_web_prom=error"
+        "info,sqlx=warn,actix_server=warn"
     } else {
         "warn"
     };

@@ -28,6 +28,16 @@ pub struct ServerSettings {
     pub body_limit: usize,
     #[serde(default)]
     pub cors_allowed_origins: Vec<String>,
+    /// Seconds a request body may take to arrive (slow bodies get 408).
+    pub body_timeout_secs: u64,
+    /// The base of `Location` and pagination links, e.g. `https://notifier.example.com`.
+    pub public_url: String,
+    /// CIDRs whose forwarding headers (`Forwarded`, `X-Forwarded-*`) are believed.
+    pub trusted_proxies: Vec<String>,
+    /// Host names requests may be sent to (Django's `ALLOWED_HOSTS`); empty: any.
+    pub allowed_hosts: Vec<String>,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: SecretString,
 }
 
 #[derive(Clone, Deserialize)]
@@ -54,7 +64,12 @@ pub struct SecuritySettings {
     pub secret_key_file: PathBuf,
     pub expose_passwords: bool,
     pub admin_token: SecretString,
+    /// 401s one client may get per minute before 429s; 0 turns throttling off.
+    pub auth_failures_per_minute: u32,
 }
+
+/// The shortest `security.admin_token` accepted: about 190 bits as hex, 160 as base64.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,11 +96,17 @@ impl Settings {
             .set_default("server.listen", "127.0.0.1:8080")?
             .set_default("server.body_limit", 65536)?
             .set_default("server.cors_allowed_origins", Vec::<String>::new())?
+            .set_default("server.body_timeout_secs", 10)?
+            .set_default("server.public_url", "")?
+            .set_default("server.trusted_proxies", Vec::<String>::new())?
+            .set_default("server.allowed_hosts", Vec::<String>::new())?
+            .set_default("server.metrics_token", "")?
             .set_default("database.url", "sqlite://data/notifier.db?mode=rwc")?
             .set_default("security.secret_key", "")?
             .set_default("security.secret_key_file", "data/secret.key")?
             .set_default("security.expose_passwords", false)?
             .set_default("security.admin_token", "")?
+            .set_default("security.auth_failures_per_minute", 60)?
             .set_default("smtp.timeout_secs", 10)?
             .set_default("smtp.extra_ca_file", "")?
             .set_default("cache.max_memory_mb", DEFAULT_CACHE_MB)?;
@@ -104,7 +125,9 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true)
                 .list_separator(",")
-                .with_list_parse_key("server.cors_allowed_origins"),
+                .with_list_parse_key("server.cors_allowed_origins")
+                .with_list_parse_key("server.trusted_proxies")
+                .with_list_parse_key("server.allowed_hosts"),
         );
         let settings: Settings = builder
             .build()
@@ -125,7 +148,28 @@ impl Settings {
         if self.smtp.timeout_secs == 0 {
             anyhow::bail!("smtp.timeout_secs must be at least 1");
         }
+        if self.server.body_timeout_secs == 0 {
+            anyhow::bail!("server.body_timeout_secs must be at least 1");
+        }
+        let admin_token = self.security.admin_token.expose_secret().trim();
+        if !admin_token.is_empty() && admin_token.chars().count() < MIN_ADMIN_TOKEN_LEN {
+            anyhow::bail!(
+                "security.admin_token is too short: use at least {MIN_ADMIN_TOKEN_LEN} random characters (e.g. `head -c 24 /dev/urandom | base64`)"
+            );
+        }
+        self.trusted_proxies()?;
+        let public_url = self.server.public_url.trim();
+        if !public_url.is_empty()
+            && !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+        {
+            anyhow::bail!("server.public_url must start with http:// or https://");
+        }
         Ok(())
+    }
+
+    /// `server.trusted_proxies` parsed; a bare address is a network of one.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        parse_networks("server.trusted_proxies", &self.server.trusted_proxies)
     }
 }
 
@@ -151,10 +195,17 @@ impl Settings {
             Some(value) => format!("{key} = {value}\n"),
             None => format!("# {key} = ({note})\n"),
         };
+        let list = |items: &[String]| {
+            let quoted: Vec<String> = items.iter().map(|i| quote(i)).collect();
+            format!("[{}]", quoted.join(", "))
+        };
         format!(
-            "[server]\nlisten = {}\n{}body_limit = {}\ncors_allowed_origins = [{}]\n\n\
+            "[server]\nlisten = {}\n{}body_limit = {}\ncors_allowed_origins = [{}]\n\
+             body_timeout_secs = {}\npublic_url = {}\ntrusted_proxies = {}\nallowed_hosts = {}\n\
+             metrics_token = {}\n\n\
              [database]\nurl = {}\n{}\n\
-             [security]\nsecret_key = {}\nsecret_key_file = {}\nexpose_passwords = {}\nadmin_token = {}\n\n\
+             [security]\nsecret_key = {}\nsecret_key_file = {}\nexpose_passwords = {}\nadmin_token = {}\n\
+             auth_failures_per_minute = {}\n\n\
              [smtp]\ntimeout_secs = {}\nextra_ca_file = {}\n\n\
              [cache]\nmax_memory_mb = {}\n",
             quote(&self.server.listen),
@@ -165,6 +216,11 @@ impl Settings {
             ),
             self.server.body_limit,
             origins.join(", "),
+            self.server.body_timeout_secs,
+            quote(&self.server.public_url),
+            list(&self.server.trusted_proxies),
+            list(&self.server.allowed_hosts),
+            secret(&self.server.metrics_token),
             quote(&redact_url(&self.database.url)),
             optional(
                 "max_connections",
@@ -175,6 +231,7 @@ impl Settings {
             quote(&self.security.secret_key_file.display().to_string()),
             self.security.expose_passwords,
             secret(&self.security.admin_token),
+            self.security.auth_failures_per_minute,
             self.smtp.timeout_secs,
             quote(&self.smtp.extra_ca_file),
             self.cache.max_memory_mb,
@@ -182,19 +239,63 @@ impl Settings {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// CIDR networks of a list setting; one bad entry stops start-up, naming the key.
+pub fn parse_networks(key: &str, entries: &[String]) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    entries
+        .iter()
+        .map(|entry| entry.trim())
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| anyhow::anyhow!("{key}: {entry:?} is not an IP network (CIDR)"))
+        })
+        .collect()
+}
+
+/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`:
+/// the password in the authority and every query parameter that names a secret.
 pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut redacted = redact_authority(base);
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if names_a_secret(key) => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&pairs.join("&"));
+    }
+    redacted
+}
+
+/// libpq's `password`/`sslpassword` and anything else that reads like a credential.
+fn names_a_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["pass", "secret", "token"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+fn redact_authority(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
     let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
     match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
+        Some((user_info, host)) if user_info.contains(':') => {
             let user = user_info.split(':').next().unwrap_or_default();
             let slash = if rest.contains('/') { "/" } else { "" };
             format!("{scheme}://{user}:***@{host}{slash}{tail}")
         }
-        None => url.to_owned(),
+        _ => url.to_owned(),
     }
 }
 
@@ -215,8 +316,14 @@ mod tests {
         settings.database.url = "postgres://app:db-password@db/notifier".into();
         settings.security.secret_key = SecretString::from("a2V5LWtleS1rZXk=");
         settings.security.admin_token = SecretString::from("admin-token-value");
+        settings.server.metrics_token = SecretString::from("metrics-token-value");
         let printed = settings.redacted_toml();
-        for secret in ["db-password", "a2V5LWtleS1rZXk=", "admin-token-value"] {
+        for secret in [
+            "db-password",
+            "a2V5LWtleS1rZXk=",
+            "admin-token-value",
+            "metrics-token-value",
+        ] {
             assert!(!printed.contains(secret), "{secret} leaked:\n{printed}");
         }
         assert!(
@@ -232,5 +339,14 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact_url("postgres://h/x?sslmode=require&password=pw&PassWord=pw2&sslpassword=k"),
+            "postgres://h/x?sslmode=require&password=***&PassWord=***&sslpassword=***"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/x.db?mode=rwc"),
+            "sqlite://data/x.db?mode=rwc"
+        );
     }
 }

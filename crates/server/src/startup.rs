@@ -10,7 +10,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use notifier_mailer::{Mailer, MailerConfig};
 use notifier_persistence::{Bootstrap, DatabaseConnection, SecretBox};
-use notifier_web::{ACCESS_LOG_FORMAT, AppState, Caches, Metrics};
+use notifier_web::{ACCESS_LOG_FORMAT, AppState, AuthThrottle, Caches, Metrics, OriginPolicy};
 use secrecy::ExposeSecret;
 
 use crate::settings::Settings;
@@ -22,13 +22,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = open_database(&settings).await?;
+        // The key first: a weak or missing key stops start-up before the database changes.
         let secrets = secret_box(&settings)?;
+        let db = open_database(&settings).await?;
         let mailer = mailer(&settings)?;
         let metrics = Metrics::new()?;
-        let request_metrics = metrics
-            .middleware()
-            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         secrets.verify(&db).await?;
         bootstrap(&db, &settings).await?;
 
@@ -49,6 +47,16 @@ impl Application {
             secrets,
             expose_passwords: settings.security.expose_passwords,
             body_limit: settings.server.body_limit,
+            body_timeout: Duration::from_secs(settings.server.body_timeout_secs),
+            origin: OriginPolicy::new(
+                &settings.server.public_url,
+                settings.trusted_proxies()?,
+                settings.server.allowed_hosts.clone(),
+            ),
+            auth_throttle: AuthThrottle::new(settings.security.auth_failures_per_minute),
+            metrics_token: Some(settings.server.metrics_token.expose_secret().trim())
+                .filter(|token| !token.is_empty())
+                .map(str::to_owned),
             mailer,
             metrics: metrics.clone(),
             caches,
@@ -61,7 +69,8 @@ impl Application {
                 // Outermost after the log: preflights are answered before authentication.
                 .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
                 .wrap(from_fn(notifier_web::sorted_preflight_lists))
-                .wrap(request_metrics.clone())
+                .wrap(from_fn(notifier_web::check_host))
+                .wrap(from_fn(notifier_web::record_request))
                 .wrap(Logger::new(ACCESS_LOG_FORMAT))
                 .configure(notifier_web::configure)
         });

@@ -12,6 +12,7 @@ use crate::{ApiError, AppState};
 
 /// Used when no state is registered (never in the real app).
 const FALLBACK_LIMIT: usize = 64 * 1024;
+const FALLBACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A request body that is a JSON object; an empty body reads as `{}`, as in DRF.
 pub struct JsonObject(pub Map<String, Value>);
@@ -21,9 +22,9 @@ impl FromRequest for JsonObject {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(FALLBACK_LIMIT, |s| s.body_limit);
+        let state = req.app_data::<web::Data<AppState>>();
+        let limit = state.map_or(FALLBACK_LIMIT, |s| s.body_limit);
+        let deadline = state.map_or(FALLBACK_TIMEOUT, |s| s.body_timeout);
         let header = |name| {
             req.headers()
                 .get(name)
@@ -43,14 +44,22 @@ impl FromRequest for JsonObject {
             if declared_length.is_some_and(|length| length > limit) {
                 return Err(ApiError::PayloadTooLarge);
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::ParseError(e.to_string()))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge);
+            // A client that trickles its body would otherwise hold a worker's slot (and
+            // a socket) for as long as it likes, however small the body.
+            let read = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| ApiError::ParseError(e.to_string()))?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge);
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = tokio::time::timeout(deadline, read)
+                .await
+                .map_err(|_| ApiError::BodyTimeout)??;
             let value: Value = serde_json::from_slice(&body)
                 .map_err(|e| ApiError::ParseError(python_style_reason(&e, &body)))?;
             into_object(value).map(JsonObject)

@@ -17,16 +17,20 @@ mod items;
 mod links;
 mod metrics;
 mod openapi;
+mod origin;
 mod routes;
 mod state;
+mod throttle;
 
 pub use cors::{cors, sorted_preflight_lists};
 pub use epochs::MAX_STALENESS;
 pub use error::ApiError;
-pub use metrics::Metrics;
+pub use metrics::{Metrics, record_request};
 pub use openapi::document as openapi_document;
+pub use origin::{OriginPolicy, check_host};
 pub use routes::{ROUTES, configure};
 pub use state::{AppState, Caches};
+pub use throttle::{AuthThrottle, limit_failed_auth};
 
 /// The access-log format: method, path, status and latency; never headers or bodies.
 pub const ACCESS_LOG_FORMAT: &str = "%a \"%r\" %s %b %Dms";

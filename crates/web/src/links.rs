@@ -1,11 +1,17 @@
 //! Absolute URLs the way Django builds them: pagination links and `Location`.
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, web};
 
-/// The request's own absolute URL without the query.
+use crate::AppState;
+
+/// `path` as an absolute URL on this service, under `server.public_url` when set (see
+/// `OriginPolicy::base_url`: forwarded names count only from trusted proxies).
 pub fn absolute_path(req: &HttpRequest, path: &str) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{}", info.scheme(), info.host(), path)
+    let base = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => state.origin.base_url(req),
+        None => crate::OriginPolicy::default().base_url(req),
+    };
+    format!("{base}{path}")
 }
 
 /// The query pairs of the request, decoded, in their original order.

@@ -96,7 +96,7 @@ pub struct NotifierWrite {
     pub fail_silently: Option<bool>,
 }
 
-/// 401 and 403: what every authenticated endpoint can answer.
+/// 401, 403 and 429: what every authenticated endpoint can answer.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum AuthFailures {
@@ -106,6 +106,10 @@ pub enum AuthFailures {
     /// Authenticated but without the permission code
     #[response(status = 403)]
     Forbidden(Detail),
+    /// More than `security.auth_failures_per_minute` 401s from this client in a minute;
+    /// `Retry-After` says when to try again. A valid token is never throttled.
+    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds until the client's minute is over")))]
+    Throttled(Detail),
 }
 
 /// 400, 413 and 415: what a JSON body can get wrong.
@@ -121,6 +125,9 @@ pub enum BodyFailures {
     /// Content-Type is not application/json
     #[response(status = 415)]
     UnsupportedMediaType(Detail),
+    /// The body did not arrive within `server.body_timeout_secs`
+    #[response(status = 408)]
+    BodyTimedOut(Detail),
 }
 
 /// 404 for an id no notifier has.

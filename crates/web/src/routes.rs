@@ -9,6 +9,7 @@ use crate::auth::resolve_principal;
 use crate::handlers::metadata::{me_options, notifier_options};
 use crate::handlers::not_allowed::{not_allowed, not_allowed_open, not_found};
 use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_check, update};
+use crate::throttle::limit_failed_auth;
 
 pub const NOTIFIERS_PATH: &str = "/api/notifications/notifiers/email";
 
@@ -82,7 +83,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     cfg.service(open_resource("/healthz").route(web::get().to(health::healthz)))
         .service(open_resource("/readyz").route(web::get().to(health::readyz)))
-        .service(open_resource("/metrics").route(web::get().to(crate::metrics::metrics)))
+        .service(
+            open_resource("/metrics")
+                .route(web::get().to(crate::metrics::metrics))
+                .wrap(from_fn(limit_failed_auth)),
+        )
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/schema", crate::openapi::document()))
         .route(
             "/api/docs",
@@ -108,7 +113,9 @@ fn resource(
         InitError = (),
     >,
 > {
-    let resource = web::resource(format!("{path}{slash}")).wrap(from_fn(resolve_principal));
+    let resource = web::resource(format!("{path}{slash}"))
+        .wrap(from_fn(resolve_principal))
+        .wrap(from_fn(limit_failed_auth));
     if path.contains("{id}") {
         resource.guard(guard::fn_guard(numeric_id))
     } else {

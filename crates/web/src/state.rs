@@ -25,6 +25,14 @@ pub struct AppState {
     pub expose_passwords: bool,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// How long a request body may take to arrive (`server.body_timeout_secs`).
+    pub body_timeout: std::time::Duration,
+    /// Link bases, trusted proxies and allowed hosts.
+    pub origin: crate::OriginPolicy,
+    /// Failed authentications per client.
+    pub auth_throttle: crate::AuthThrottle,
+    /// `server.metrics_token`: when set, `/metrics` wants it as a bearer token.
+    pub metrics_token: Option<String>,
     /// SMTP delivery, with its per-notifier connection pool.
     pub mailer: Mailer,
     pub metrics: Metrics,
@@ -40,6 +48,10 @@ pub struct Caches {
     pub local_writes: LocalWrites,
     /// Token digest → principal, under the auth epoch.
     pub principals: EpochCache<[u8; 32], String, Arc<Principal>>,
+    /// Digests of tokens that matched no one, under the auth epoch (a new token moves it):
+    /// repeating a wrong token costs no database query. Apart from `principals`, so a
+    /// flood of made-up tokens cannot evict the real ones.
+    pub unknown_tokens: EpochCache<[u8; 32], String, ()>,
     /// Each notifier's serialized body, until that notifier changes.
     pub items: ItemCache,
     /// Serialized list pages (by full URL, since the body's links carry it), under the
@@ -53,6 +65,8 @@ pub struct Caches {
 
 /// Tokens remembered at most (each a few hundred bytes).
 const PRINCIPALS_KEPT: u64 = 4096;
+/// Wrong tokens remembered at most (each about 130 bytes).
+const UNKNOWN_TOKENS_KEPT: u64 = 8192;
 
 impl Caches {
     /// `own`: the epochs this instance's writes produce, so they do not retire its caches;
@@ -68,6 +82,11 @@ impl Caches {
             loads: LoadLocks::default(),
             local_writes: LocalWrites::default(),
             principals: EpochCache::new(PRINCIPALS_KEPT as usize, PRINCIPALS_KEPT, |_| 1),
+            unknown_tokens: EpochCache::new(
+                UNKNOWN_TOKENS_KEPT as usize,
+                UNKNOWN_TOKENS_KEPT,
+                |_| 1,
+            ),
             pages: EpochCache::new(1024, share(4), |body: &Bytes| {
                 body.len() as u64 + ENTRY_OVERHEAD
             }),

@@ -6,14 +6,15 @@ mod fixtures;
 mod http;
 mod process;
 
-pub use app::{AppOptions, ExtraConfig, TestApp, TestEnv, http_client, spawn_app, spawn_app_with};
+pub use app::{AppOptions, TestApp, TestEnv, http_client, spawn_app, spawn_app_with};
 pub use backend::Backend;
 pub use fixtures::*;
 pub use http::{
     Resp, assert_detail, assert_json, assert_json_content_type, assert_status, token_header,
 };
 pub use process::{
-    ServerProcess, assert_cli_error, assert_success, run_cli, run_notifier, stderr_of, stdout_of,
+    ServerProcess, assert_cli_error, assert_success, notifier_bin, run_cli, run_notifier,
+    stderr_of, stdout_of,
 };
 
 /// Writes each listed `async fn NAME(backend: Backend)` as two tests, `sqlite::NAME` and

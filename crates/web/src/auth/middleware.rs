@@ -65,21 +65,27 @@ async fn cached_authenticate(
     let epochs = state.caches.epochs.current(&state.db).await?;
     req.extensions_mut().insert(Arc::clone(&epochs));
     let digest = notifier_persistence::tokens::digest(key);
-    let cached = state
-        .caches
-        .principals
-        .get(&digest, |auth_epoch| *auth_epoch == epochs.auth);
+    let current = |auth_epoch: &String| *auth_epoch == epochs.auth;
+    let caches = &state.caches;
+    let cached = caches.principals.get(&digest, current);
     if cached.is_some() {
         return Ok(cached);
+    }
+    if caches.unknown_tokens.get(&digest, current).is_some() {
+        return Ok(None);
     }
     let found = notifier_persistence::tokens::authenticate(&state.db, key)
         .await?
         .map(Arc::new);
-    if let Some(principal) = &found {
-        state
-            .caches
-            .principals
-            .insert(digest, epochs.auth.clone(), Arc::clone(principal));
+    match &found {
+        Some(principal) => {
+            caches
+                .principals
+                .insert(digest, epochs.auth.clone(), Arc::clone(principal));
+        }
+        None => caches
+            .unknown_tokens
+            .insert(digest, epochs.auth.clone(), ()),
     }
     Ok(found)
 }

@@ -6,6 +6,7 @@ mod header;
 mod middleware;
 mod require;
 
+pub use header::{Credentials, parse as parse_credentials};
 pub use middleware::resolve_principal;
 pub use require::{Authenticated, Require, markers};
 
