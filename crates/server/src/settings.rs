@@ -159,9 +159,8 @@ impl Settings {
         }
         self.trusted_proxies()?;
         let public_url = self.server.public_url.trim();
-        if !public_url.is_empty()
-            && !(public_url.starts_with("http://") || public_url.starts_with("https://"))
-        {
+        let web_url = public_url.starts_with("http://") || public_url.starts_with("https://");
+        if !public_url.is_empty() && !web_url {
             anyhow::bail!("server.public_url must start with http:// or https://");
         }
         Ok(())
