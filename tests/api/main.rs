@@ -25,6 +25,7 @@ mod health;
 mod list;
 mod me;
 mod permissions;
+mod readiness;
 mod request_errors;
 mod scale_out;
 mod schema_routes;

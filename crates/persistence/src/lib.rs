@@ -12,6 +12,7 @@ mod error;
 mod migrate;
 pub mod notifiers;
 mod own_epochs;
+mod readiness;
 mod secret_box;
 pub mod tokens;
 pub mod users;
@@ -22,13 +23,15 @@ pub use connect::{Backend, connect};
 pub use error::{Error, Result};
 pub use migrate::migrate;
 pub use own_epochs::OwnEpochs;
+pub use readiness::NotReady;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 pub use secret_box::{SecretBox, SecretKeyError};
 pub use writes::{WriteEpoch, Writer};
 
-/// Whether the database answers a trivial query; `/readyz` uses it.
-pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.ping().await.is_ok()
+/// Whether the database answers and takes writes, within a couple of seconds; `/readyz`
+/// uses it.
+pub async fn ready(db: &DatabaseConnection) -> Result<(), NotReady> {
+    readiness::check(db).await
 }
 
 /// Open and idle connections in the pool, for the metrics endpoint.

@@ -13,16 +13,16 @@ pub async fn healthz() -> HttpResponse {
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
-        (status = 200, description = "The database answers", body = String, content_type = "text/plain"),
-        (status = 503, description = "The database does not answer", body = crate::openapi::Detail),
+        (status = 200, description = "The database answers and takes writes", body = String, content_type = "text/plain"),
+        (status = 503, description = "The database does not answer, or is read-only", body = crate::openapi::Detail),
     ))]
-/// The database answers; 503 otherwise, so a load balancer stops sending traffic here.
+/// The database answers and takes writes; 503 otherwise (a read-only database too, since
+/// every write would fail), so a load balancer stops sending traffic here.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if notifier_persistence::ping(&state.db).await {
-        Ok(HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body("ok"))
-    } else {
-        Err(ApiError::Unavailable("the database does not answer".into()))
-    }
+    notifier_persistence::ready(&state.db)
+        .await
+        .map_err(|why| ApiError::Unavailable(Box::new(why)))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok"))
 }
