@@ -122,6 +122,7 @@ fn mailer(settings: &Settings) -> anyhow::Result<Mailer> {
     let config = MailerConfig {
         timeout: Duration::from_secs(settings.smtp.timeout_secs),
         extra_ca_pem,
+        ..MailerConfig::default()
     };
     Ok(Mailer::new(config)?)
 }
