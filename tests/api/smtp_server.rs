@@ -59,7 +59,8 @@ pub struct SmtpServerOptions {
 /// Ways a test server misbehaves on purpose; the default is a well-behaved server.
 #[derive(Debug, Clone, Default)]
 pub struct Quirks {
-    /// Waits this long before every reply, the greeting included.
+    /// Waits this long before answering each command; the greeting comes at once (lettre
+    /// reads it and the EHLO reply within one step).
     pub reply_delay: Option<Duration>,
     /// The text after `550 ` that refused (`reject…`) recipients get, sent as is (control
     /// characters too; no CR or LF).

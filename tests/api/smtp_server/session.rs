@@ -165,7 +165,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = BufReader::new(stream);
-    write(&mut stream, &session.greeting(), shared).await?;
+    stream.write_all(&session.greeting().buffer()?).await?;
+    stream.flush().await?;
     let upgrade = serve_lines(&mut stream, session, shared, state).await?;
     // Nothing is buffered: the client waits for the 220 before its TLS hello.
     Ok(upgrade.then(|| Upgrade(stream.into_inner())))
@@ -251,7 +252,7 @@ fn early_mail_reply(
     None
 }
 
-/// Sends one reply, after the configured delay if any.
+/// Answers a command, after the configured delay if any.
 async fn write<S: AsyncWrite + Unpin>(
     stream: &mut S,
     response: &Response,
