@@ -23,6 +23,7 @@ mod delete;
 mod health;
 mod list;
 mod me;
+mod outbound;
 mod permissions;
 mod request_errors;
 mod scale_out;
