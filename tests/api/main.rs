@@ -24,6 +24,7 @@ mod hardening;
 mod health;
 mod list;
 mod me;
+mod outbound;
 mod permissions;
 mod readiness;
 mod request_errors;

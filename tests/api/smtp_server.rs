@@ -8,7 +8,11 @@
 //! Conventions a test can rely on:
 //! - wrong credentials get `535 5.7.8 Authentication credentials invalid`;
 //! - with `require_auth`, MAIL before AUTH gets `530 5.7.0 Authentication required`;
-//! - a recipient whose local part starts with `reject` gets `550 5.1.1 ...`.
+//! - a recipient whose local part starts with `reject` gets `550 5.1.1 ...`, or
+//!   `550 <Quirks::reject_text>`.
+//!
+//! [`Quirks`] make a server slow or odd on purpose; [`banner_server`] is a peer that is not
+//! an SMTP server at all.
 // Test support shared by several test crates: each uses a part of it, and setup
 // failures should panic with a message rather than be handled.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
@@ -52,6 +56,17 @@ pub struct SmtpServerOptions {
     pub require_auth: bool,
 }
 
+/// Ways a test server misbehaves on purpose; the default is a well-behaved server.
+#[derive(Debug, Clone, Default)]
+pub struct Quirks {
+    /// Waits this long before answering each command; the greeting comes at once (lettre
+    /// reads it and the EHLO reply within one step).
+    pub reply_delay: Option<Duration>,
+    /// The text after `550 ` that refused (`reject…`) recipients get, sent as is (control
+    /// characters too; no CR or LF).
+    pub reject_text: Option<String>,
+}
+
 /// One message the server accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedMail {
@@ -73,6 +88,7 @@ pub struct TestSmtpServer {
 
 struct Shared {
     options: SmtpServerOptions,
+    quirks: Quirks,
     mails: Mutex<Vec<ReceivedMail>>,
     arrived: Notify,
     connections: AtomicUsize,
@@ -81,6 +97,11 @@ struct Shared {
 impl TestSmtpServer {
     /// Listens on 127.0.0.1 with a free port; serves until dropped.
     pub async fn start(options: SmtpServerOptions) -> TestSmtpServer {
+        TestSmtpServer::start_with(options, Quirks::default()).await
+    }
+
+    /// As [`TestSmtpServer::start`], with some misbehaviour.
+    pub async fn start_with(options: SmtpServerOptions, quirks: Quirks) -> TestSmtpServer {
         let needs_tls = matches!(options.security, Security::StartTls | Security::ImplicitTls);
         assert!(
             !needs_tls || options.tls.is_some(),
@@ -91,6 +112,7 @@ impl TestSmtpServer {
         let port = listener.local_addr().expect("local addr").port();
         let shared = Arc::new(Shared {
             options,
+            quirks,
             mails: Mutex::new(Vec::new()),
             arrived: Notify::new(),
             connections: AtomicUsize::new(0),
@@ -157,6 +179,51 @@ pub async fn silent_server() -> (u16, SilentServer) {
         }
     });
     (port, SilentServer { task })
+}
+
+/// Holds a peer that greets every connection with a fixed banner and reads nothing; stops
+/// when dropped.
+pub struct BannerServer {
+    pub port: u16,
+    connections: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl BannerServer {
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for BannerServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A peer that is not an SMTP server: it writes `banner` (e.g. `SSH-2.0-OpenSSH_9.6\r\n`)
+/// to each connection and keeps it open.
+pub async fn banner_server(banner: &'static str) -> BannerServer {
+    use tokio::io::AsyncWriteExt;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("local addr").port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&connections);
+    let task = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let _ = socket.write_all(banner.as_bytes()).await;
+            open.push(socket);
+        }
+    });
+    BannerServer {
+        port,
+        connections,
+        task,
+    }
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {

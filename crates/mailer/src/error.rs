@@ -1,27 +1,53 @@
 //! What can go wrong while talking to an SMTP server, worded for the API client.
 //!
 //! `Display` is the text the web layer shows after "SMTP error: ": it names the failing
-//! step and quotes the server's reply, and never holds the password or the message body.
+//! step and never holds the password or the message body. Of what the server sent, only
+//! its reply lines (`ddd text`) are quoted, through [`clean`]: the peer may be anyone a
+//! notifier points at, and its words end up in API responses and logs.
 
 use std::error::Error as _;
 use std::io;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use lettre::transport::smtp::Error as SmtpError;
+use rustls::CertificateError;
 
 pub type Result<T, E = MailError> = std::result::Result<T, E>;
+
+/// The most an error quotes of the server's words, in characters (spec/API.md §11).
+pub(crate) const MAX_QUOTED_CHARS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
     #[error("connection refused")]
     ConnectionRefused,
+    /// One step (resolve, connect, a command and its reply) outlasted `smtp.timeout_secs`.
     #[error("timed out after {}", seconds(.0))]
     Timeout(Duration),
+    /// The whole exchange outlasted `smtp.total_timeout_secs`.
+    #[error("timed out after {} (smtp.total_timeout_secs)", seconds(.0))]
+    TotalTimeout(Duration),
     /// DNS failure, unreachable network, reset connection and the like.
     #[error("network error: {0}")]
     Network(String),
     #[error("connection closed by the server")]
     Disconnected,
+    /// The peer's bytes did not parse as SMTP replies (an SSH or HTTP server, say); what
+    /// it sent is not repeated.
+    #[error("the server did not answer as an SMTP server")]
+    NotSmtp,
+    #[error("destination {0} is not allowed by smtp.denied_networks")]
+    DestinationDenied(IpAddr),
+    #[error("destination {0} is not allowed by smtp.allowed_networks")]
+    DestinationNotAllowed(IpAddr),
+    #[error("destination port {0} is not allowed by smtp.allowed_ports")]
+    PortNotAllowed(u16),
+    #[error(
+        "refusing to send the password without TLS to {0}; turn on use_tls or use_ssl, \
+         or set smtp.allow_plaintext_auth = true"
+    )]
+    PlaintextAuth(IpAddr),
     #[error("TLS handshake failed: {0}")]
     Tls(String),
     #[error("server does not offer STARTTLS")]
@@ -81,27 +107,94 @@ impl MailError {
                 },
             };
         }
+        // lettre's "response" errors without a code are replies it could not parse (or
+        // that broke its limits); their text would quote the peer's bytes.
+        if err.is_response() {
+            // lettre reads a closed socket as an empty response rather than an io error.
+            let closed = err
+                .source()
+                .is_some_and(|s| s.to_string() == "incomplete response");
+            return if closed {
+                Self::Disconnected
+            } else {
+                Self::NotSmtp
+            };
+        }
         if let Some(mapped) = from_source_chain(err, limit) {
             return mapped;
         }
-        // lettre reads a closed socket as an empty response rather than an io error.
+        // What is left carries lettre's own words only; cleaned all the same.
         let detail = err.source().map(ToString::to_string).unwrap_or_default();
-        if err.is_response() && detail == "incomplete response" {
-            return Self::Disconnected;
-        }
         match step {
-            Step::Connect | Step::StartTls if !detail.is_empty() => Self::Network(detail),
-            _ => Self::Protocol(err.to_string()),
+            Step::Connect | Step::StartTls if !detail.is_empty() => Self::Network(clean(&detail)),
+            _ => Self::Protocol(clean(&err.to_string())),
         }
     }
 }
 
-/// "535 5.7.8 bad credentials": the code and every line the server sent, as lettre joined them.
+/// "535 5.7.8 bad credentials": the code and every line the server sent, as lettre joined
+/// them, cleaned.
 pub(crate) fn reply_text(err: &SmtpError) -> String {
     let code = err.status().map(|c| c.to_string()).unwrap_or_default();
     match err.source() {
-        Some(text) => format!("{code} {text}").trim().to_owned(),
+        Some(text) => clean(&format!("{code} {text}")),
         None => code,
+    }
+}
+
+/// Refused recipients as `address: reply; …`, quoting at most [`MAX_QUOTED_CHARS`] of
+/// server text in all; recipients past that are counted, not listed.
+pub(crate) fn refusals(refused: &[(String, String)]) -> String {
+    let mut budget = MAX_QUOTED_CHARS;
+    let mut parts = Vec::new();
+    for (listed, (address, reply)) in refused.iter().enumerate() {
+        if budget == 0 {
+            parts.push(format!("and {} more", refused.len() - listed));
+            break;
+        }
+        let reply = truncate(reply, budget);
+        budget -= reply.chars().count();
+        parts.push(format!("{address}: {reply}"));
+    }
+    parts.join("; ")
+}
+
+/// Text a peer may have influenced, made safe to show: control characters (and the
+/// bidirectional overrides, which reorder what a reader sees) removed, ends trimmed, at
+/// most [`MAX_QUOTED_CHARS`] characters.
+pub(crate) fn clean(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .collect();
+    truncate(kept.trim(), MAX_QUOTED_CHARS)
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// At most `max` characters; a cut text ends with `…`, which counts.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A rustls error in words; a certificate's own names are left out (the peer chose them).
+fn tls_text(err: &rustls::Error) -> String {
+    match err {
+        rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            expected,
+            ..
+        }) => clean(&format!(
+            "invalid peer certificate: certificate not valid for name {:?}",
+            expected.to_str()
+        )),
+        other => clean(&other.to_string()),
     }
 }
 
@@ -111,12 +204,12 @@ fn from_source_chain(err: &SmtpError, limit: Duration) -> Option<MailError> {
     let mut next = err.source();
     while let Some(current) = next {
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(MailError::Tls(tls.to_string()));
+            return Some(MailError::Tls(tls_text(tls)));
         }
         if let Some(io_err) = current.downcast_ref::<io::Error>() {
             let payload = io_err.get_ref();
             if let Some(tls) = payload.and_then(|p| p.downcast_ref::<rustls::Error>()) {
-                return Some(MailError::Tls(tls.to_string()));
+                return Some(MailError::Tls(tls_text(tls)));
             }
             return Some(match io_err.kind() {
                 io::ErrorKind::ConnectionRefused => MailError::ConnectionRefused,
@@ -126,7 +219,7 @@ fn from_source_chain(err: &SmtpError, limit: Duration) -> Option<MailError> {
                 io::ErrorKind::UnexpectedEof => {
                     MailError::Tls("connection closed during the handshake".into())
                 }
-                _ => MailError::Network(io_err.to_string()),
+                _ => MailError::Network(clean(&io_err.to_string())),
             });
         }
         next = current.source();
@@ -156,5 +249,86 @@ mod tests {
             MailError::Timeout(Duration::from_millis(1500)).to_string(),
             "timed out after 1500ms"
         );
+    }
+
+    #[test]
+    fn total_timeout_message_names_the_key() {
+        assert_eq!(
+            MailError::TotalTimeout(Duration::from_secs(60)).to_string(),
+            "timed out after 60s (smtp.total_timeout_secs)"
+        );
+    }
+
+    #[test]
+    fn policy_refusals_read_as_the_contract_says() {
+        let cases = [
+            (
+                MailError::DestinationDenied(IpAddr::from([169, 254, 169, 254])),
+                "destination 169.254.169.254 is not allowed by smtp.denied_networks",
+            ),
+            (
+                MailError::PlaintextAuth(IpAddr::from([192, 0, 2, 10])),
+                "refusing to send the password without TLS to 192.0.2.10; turn on use_tls or \
+                 use_ssl, or set smtp.allow_plaintext_auth = true",
+            ),
+            (
+                MailError::NotSmtp,
+                "the server did not answer as an SMTP server",
+            ),
+        ];
+        for (err, expected) in cases {
+            assert_eq!(err.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn clean_drops_control_characters_and_bidi_overrides() {
+        let cases = [
+            ("550 plain text", "550 plain text"),
+            ("550 \x1b[31mred\x1b[0m", "550 [31mred[0m"),
+            ("550 a\0b\x07c\x7fd\u{85}e", "550 abcde"),
+            ("550 tab\there", "550 tabhere"),
+            ("550 evil\u{202e}txt.exe", "550 eviltxt.exe"),
+            ("  550 trimmed \r\n", "550 trimmed"),
+            ("550 Grüße ✓", "550 Grüße ✓"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(clean(raw), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn clean_keeps_at_most_200_characters() {
+        let long = format!("550 {}", "é".repeat(500));
+        let cleaned = clean(&long);
+        assert_eq!(cleaned.chars().count(), MAX_QUOTED_CHARS);
+        assert!(
+            cleaned.starts_with("550 éé") && cleaned.ends_with('…'),
+            "{cleaned}"
+        );
+        let exact = "x".repeat(MAX_QUOTED_CHARS);
+        assert_eq!(clean(&exact), exact, "200 characters are kept whole");
+    }
+
+    #[test]
+    fn refusals_share_one_budget_of_quoted_text() {
+        let one = [(
+            "a@example.com".to_owned(),
+            "550 5.1.1 no such user".to_owned(),
+        )];
+        assert_eq!(refusals(&one), "a@example.com: 550 5.1.1 no such user");
+
+        let reply = clean(&format!("550 {}", "x".repeat(300)));
+        let many: Vec<(String, String)> = (0..5)
+            .map(|n| (format!("r{n}@example.com"), reply.clone()))
+            .collect();
+        let text = refusals(&many);
+        assert_eq!(text, format!("r0@example.com: {reply}; and 4 more"));
+        let quoted: usize = text
+            .split("; ")
+            .filter_map(|part| part.split_once(": "))
+            .map(|(_, reply)| reply.chars().count())
+            .sum();
+        assert!(quoted <= MAX_QUOTED_CHARS, "{quoted}");
     }
 }

@@ -2,18 +2,27 @@
 //!
 //! The web layer builds one [`Mailer`] at start-up and passes each request the notifier's
 //! [`SmtpSettings`]; nothing here reads configuration, the database or globals. Every
-//! error's `Display` is safe to show a client: it carries the server's reply, never the
-//! password. This crate does not log; the caller logs one line per send.
+//! error's `Display` is safe to show a client: never the password, and of the server's
+//! words only its reply lines, cleaned (spec/API.md §11). Outbound policy
+//! (denied and allowed networks and ports, no password over plain text) is checked on the
+//! resolved addresses before any connection. This crate does not log; the caller logs one
+//! line per send.
 
+mod deadline;
 mod error;
 mod mailer;
 mod message;
+mod policy;
 mod pool;
 mod session;
 mod settings;
 mod tls;
 
 pub use error::{MailError, Result};
+/// The network type of [`MailerConfig`]'s address lists, so callers need no `ipnet` of
+/// their own.
+pub use ipnet::IpNet;
 pub use mailer::{CheckOutcome, Mailer};
 pub use message::OutgoingMessage;
+pub use policy::DEFAULT_DENIED_NETWORKS;
 pub use settings::{MailerConfig, SmtpSettings, TlsMode};

@@ -1,11 +1,14 @@
 //! The public entry point: one [`Mailer`] per process, cloned into every worker.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use lettre::transport::smtp::extension::ClientId;
 
+use crate::deadline::Deadline;
 use crate::error::Result;
 use crate::message::{self, OutgoingMessage};
+use crate::policy::Policy;
 use crate::pool::Pool;
 use crate::session::Dialer;
 use crate::settings::{MailerConfig, SmtpSettings};
@@ -20,6 +23,8 @@ pub struct Mailer {
 struct Inner {
     dialer: Dialer,
     pool: Pool,
+    timeout: Duration,
+    total_timeout: Duration,
 }
 
 /// What a successful settings check did, for the `/test` response.
@@ -38,12 +43,19 @@ impl Mailer {
         Ok(Self {
             inner: Arc::new(Inner {
                 dialer: Dialer {
-                    timeout: config.timeout,
                     // Read once: lettre asks the OS for the host name on every default().
                     hello: ClientId::default(),
                     extra_roots,
+                    policy: Policy::new(
+                        &config.denied_networks,
+                        &config.allowed_networks,
+                        &config.allowed_ports,
+                    ),
+                    allow_plaintext_auth: config.allow_plaintext_auth,
                 },
                 pool: Pool::default(),
+                timeout: config.timeout,
+                total_timeout: config.total_timeout,
             }),
         })
     }
@@ -52,25 +64,26 @@ impl Mailer {
     /// short test message. Always on a new connection: it tests the settings themselves.
     pub async fn check(&self, settings: &SmtpSettings, to: Option<&str>) -> Result<CheckOutcome> {
         let dialer = &self.inner.dialer;
+        let deadline = self.deadline();
         // Built before connecting so that a bad address costs no connection.
         let test = to
             .map(|to| message::prepare(&settings.from_email, &message::test_message(to)))
             .transpose()?;
-        let mut conn = dialer.open(settings).await?;
+        let mut conn = dialer.open(settings, &deadline).await?;
         let detail = match test {
             None => "connected and authenticated",
             Some(test) => {
                 if let Err(e) = dialer
-                    .transact(&mut conn, &test.envelope, &test.bytes)
+                    .transact(&mut conn, &test.envelope, &test.bytes, &deadline)
                     .await
                 {
-                    dialer.close(conn, &e).await;
+                    dialer.close(conn, &e, &deadline).await;
                     return Err(e);
                 }
                 "connected, authenticated and sent a test message"
             }
         };
-        dialer.quit(conn).await;
+        dialer.quit(conn, &deadline).await;
         Ok(CheckOutcome {
             detail: detail.to_owned(),
         })
@@ -84,20 +97,21 @@ impl Mailer {
         settings: &SmtpSettings,
         message: &OutgoingMessage,
     ) -> Result<String> {
-        let Inner { dialer, pool } = &*self.inner;
+        let Inner { dialer, pool, .. } = &*self.inner;
+        let deadline = self.deadline();
         let prepared = message::prepare(&settings.from_email, message)?;
         let fingerprint = pool.fingerprint(settings);
 
         let parked = match pool.take(notifier_id, fingerprint) {
-            Some(mut parked) => dialer.alive(&mut parked).await.then_some(parked),
+            Some(mut parked) => dialer.alive(&mut parked, &deadline).await.then_some(parked),
             None => None,
         };
         let mut conn = match parked {
             Some(conn) => conn,
-            None => dialer.open(settings).await?,
+            None => dialer.open(settings, &deadline).await?,
         };
         match dialer
-            .transact(&mut conn, &prepared.envelope, &prepared.bytes)
+            .transact(&mut conn, &prepared.envelope, &prepared.bytes, &deadline)
             .await
         {
             Ok(()) => {
@@ -105,10 +119,15 @@ impl Mailer {
                 Ok(prepared.message_id)
             }
             Err(e) => {
-                dialer.close(conn, &e).await;
+                dialer.close(conn, &e, &deadline).await;
                 Err(e)
             }
         }
+    }
+
+    /// The limits of one check or send, counted from now.
+    fn deadline(&self) -> Deadline {
+        Deadline::start(self.inner.timeout, self.inner.total_timeout)
     }
 
     /// Drops this notifier's idle connections; call after it is updated or deleted.

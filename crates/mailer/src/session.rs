@@ -1,11 +1,13 @@
-//! One SMTP conversation: connect, secure, authenticate, then mail transactions.
+//! One SMTP conversation: check the destination, connect, secure, authenticate, then mail
+//! transactions.
 //!
 //! Driven step by step on lettre's `AsyncSmtpConnection` rather than through
 //! `AsyncSmtpTransport`: lettre's async client applies its timeout to the TCP connect only,
-//! so every step here gets its own limit, and a failure names the step it happened in.
+//! so every step here gets its own limit (and the exchange an overall one, see
+//! [`Deadline`]), and a failure names the step it happened in.
 
 use std::future::Future;
-use std::time::Duration;
+use std::net::SocketAddr;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -13,68 +15,109 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
-use crate::error::{MailError, Result, Step, reply_text};
+use crate::deadline::Deadline;
+use crate::error::{MailError, Result, Step, refusals, reply_text};
+use crate::policy::{self, Policy};
 use crate::settings::{SmtpSettings, TlsMode};
 use crate::tls;
 
 const MECHANISMS: [Mechanism; 2] = [Mechanism::Plain, Mechanism::Login];
 
-/// What every conversation shares: the limit per step, the EHLO name, the trusted roots.
+/// What every conversation shares: the EHLO name, the trusted roots, the outbound policy.
 pub(crate) struct Dialer {
-    pub timeout: Duration,
     pub hello: ClientId,
     pub extra_roots: Vec<Certificate>,
+    pub policy: Policy,
+    pub allow_plaintext_auth: bool,
 }
 
 impl Dialer {
-    /// Connects, secures the channel per `settings.tls` and authenticates.
-    pub(crate) async fn open(&self, settings: &SmtpSettings) -> Result<AsyncSmtpConnection> {
+    /// Checks where `settings` lead, then connects, secures the channel per `settings.tls`
+    /// and authenticates. Every refusal of the policy comes before the first packet.
+    pub(crate) async fn open(
+        &self,
+        settings: &SmtpSettings,
+        deadline: &Deadline,
+    ) -> Result<AsyncSmtpConnection> {
+        let addresses = self.destinations(settings, deadline).await?;
         let implicit = match settings.tls {
             TlsMode::Implicit => Some(tls::parameters(&settings.host, &self.extra_roots)?),
             TlsMode::None | TlsMode::StartTls => None,
         };
-        let address = (settings.host.as_str(), settings.port);
+        // The checked addresses, tried in order: lettre resolves nothing more. TLS still
+        // verifies the certificate against the host name given to `tls::parameters`.
         let connect = AsyncSmtpConnection::connect_tokio1(
-            address,
-            Some(self.timeout),
+            addresses.as_slice(),
+            Some(deadline.step()),
             &self.hello,
             implicit,
             None,
         );
-        let mut conn = self.step(Step::Connect, connect).await?;
+        let mut conn = self.step(deadline, Step::Connect, connect).await?;
 
         if settings.tls == TlsMode::StartTls {
             // Never fall back to plain text: the notifier asked for TLS.
             if !conn.server_info().supports_feature(Extension::StartTls) {
                 let err = MailError::StartTlsUnavailable;
-                self.close(conn, &err).await;
+                self.close(conn, &err, deadline).await;
                 return Err(err);
             }
             let parameters = tls::parameters(&settings.host, &self.extra_roots)?;
             // On failure the connection is dropped without QUIT: once lettre has begun the
             // handshake it has taken the socket, and any later write on it panics.
-            self.step(Step::StartTls, conn.starttls(parameters, &self.hello))
-                .await?;
+            self.step(
+                deadline,
+                Step::StartTls,
+                conn.starttls(parameters, &self.hello),
+            )
+            .await?;
         }
 
-        // As Django's backend: no AUTH unless both a username and a password are stored.
-        if !settings.username.is_empty() && !settings.password.is_empty() {
+        if sends_password(settings) {
             if conn.server_info().get_auth_mechanism(&MECHANISMS).is_none() {
                 let err = MailError::AuthUnsupported;
-                self.close(conn, &err).await;
+                self.close(conn, &err, deadline).await;
                 return Err(err);
             }
             let credentials =
                 Credentials::new(settings.username.clone(), settings.password.clone());
             let authenticated = self
-                .step(Step::Auth, conn.auth(&MECHANISMS, &credentials))
+                .step(deadline, Step::Auth, conn.auth(&MECHANISMS, &credentials))
                 .await;
             if let Err(e) = authenticated {
-                self.close(conn, &e).await;
+                self.close(conn, &e, deadline).await;
                 return Err(e);
             }
         }
         Ok(conn)
+    }
+
+    /// The socket addresses `open` may connect to: port allowed, host resolved within the
+    /// limits, each address canonical and allowed, and only loopback ones when the password
+    /// would travel in plain text.
+    async fn destinations(
+        &self,
+        settings: &SmtpSettings,
+        deadline: &Deadline,
+    ) -> Result<Vec<SocketAddr>> {
+        self.policy.check_port(settings.port)?;
+        let resolved = deadline
+            .run(policy::resolve(&settings.host, settings.port))
+            .await??;
+        let mut admitted = self.policy.admit(resolved)?;
+        let plaintext_auth = settings.tls == TlsMode::None && sends_password(settings);
+        if plaintext_auth && !self.allow_plaintext_auth {
+            // Loopback traffic never leaves the host; elsewhere anyone on the path reads it.
+            let first = admitted.first().copied();
+            admitted.retain(|ip| ip.is_loopback());
+            if let (true, Some(first)) = (admitted.is_empty(), first) {
+                return Err(MailError::PlaintextAuth(first));
+            }
+        }
+        Ok(admitted
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, settings.port))
+            .collect())
     }
 
     /// One mail transaction. As Python's smtplib (and so the original product), refused
@@ -85,6 +128,7 @@ impl Dialer {
         conn: &mut AsyncSmtpConnection,
         envelope: &Envelope,
         bytes: &[u8],
+        deadline: &Deadline,
     ) -> Result<()> {
         let mut parameters = Vec::new();
         let non_ascii_address = envelope
@@ -105,33 +149,37 @@ impl Dialer {
             parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
         let mail = conn.command(Mail::new(envelope.from().cloned(), parameters));
-        self.step(Step::MailFrom, mail).await?;
+        self.step(deadline, Step::MailFrom, mail).await?;
 
         let mut refused = Vec::new();
         for recipient in envelope.to() {
             let rcpt = conn.command(Rcpt::new(recipient.clone(), Vec::new()));
-            match tokio::time::timeout(self.timeout, rcpt).await {
-                Err(_) => return Err(MailError::Timeout(self.timeout)),
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) if e.status().is_some() => {
-                    refused.push(format!("{recipient}: {}", reply_text(&e)));
+            match deadline.run(rcpt).await? {
+                Ok(_) => {}
+                Err(e) if e.status().is_some() => {
+                    refused.push((recipient.to_string(), reply_text(&e)));
                 }
-                Ok(Err(e)) => return Err(MailError::from_smtp(&e, Step::Data, self.timeout)),
+                Err(e) => return Err(MailError::from_smtp(&e, Step::Data, deadline.step())),
             }
         }
         if refused.len() == envelope.to().len() {
-            return Err(MailError::RecipientRejected(refused.join("; ")));
+            return Err(MailError::RecipientRejected(refusals(&refused)));
         }
 
-        self.step(Step::Data, conn.command(Data)).await?;
-        self.step(Step::Data, conn.message(bytes)).await?;
+        self.step(deadline, Step::Data, conn.command(Data)).await?;
+        self.step(deadline, Step::Data, conn.message(bytes)).await?;
         Ok(())
     }
 
     /// Ends a conversation that failed with `err`. QUIT only when the server is still
     /// talking (it refused something); after a timeout or a broken link a QUIT would only
     /// wait out another full timeout, so the socket is just dropped.
-    pub(crate) async fn close(&self, mut conn: AsyncSmtpConnection, err: &MailError) {
+    pub(crate) async fn close(
+        &self,
+        mut conn: AsyncSmtpConnection,
+        err: &MailError,
+        deadline: &Deadline,
+    ) {
         let server_still_talking = matches!(
             err,
             MailError::StartTlsUnavailable
@@ -142,32 +190,122 @@ impl Dialer {
                 | MailError::InvalidAddress(_)
         );
         if server_still_talking {
-            let _ = tokio::time::timeout(self.timeout, conn.abort()).await;
+            let _ = deadline.run(conn.abort()).await;
         }
     }
 
     /// A polite QUIT that still reports nothing: the check already succeeded.
-    pub(crate) async fn quit(&self, mut conn: AsyncSmtpConnection) {
-        let _ = tokio::time::timeout(self.timeout, conn.quit()).await;
+    pub(crate) async fn quit(&self, mut conn: AsyncSmtpConnection, deadline: &Deadline) {
+        let _ = deadline.run(conn.quit()).await;
     }
 
     /// Is a parked connection still usable? A NOOP, within the limit.
-    pub(crate) async fn alive(&self, conn: &mut AsyncSmtpConnection) -> bool {
-        !conn.has_broken()
-            && tokio::time::timeout(self.timeout, conn.test_connected())
-                .await
-                .unwrap_or(false)
+    pub(crate) async fn alive(&self, conn: &mut AsyncSmtpConnection, deadline: &Deadline) -> bool {
+        !conn.has_broken() && deadline.run(conn.test_connected()).await.unwrap_or(false)
     }
 
     async fn step<T>(
         &self,
+        deadline: &Deadline,
         step: Step,
         work: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
     ) -> Result<T> {
-        match tokio::time::timeout(self.timeout, work).await {
-            Err(_) => Err(MailError::Timeout(self.timeout)),
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(MailError::from_smtp(&e, step, self.timeout)),
+        deadline
+            .run(work)
+            .await?
+            .map_err(|e| MailError::from_smtp(&e, step, deadline.step()))
+    }
+}
+
+/// As Django's backend: AUTH only when both a username and a password are stored.
+fn sends_password(settings: &SmtpSettings) -> bool {
+    !settings.username.is_empty() && !settings.password.is_empty()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::policy::DEFAULT_DENIED_NETWORKS;
+
+    fn dialer(allow_plaintext_auth: bool) -> Dialer {
+        Dialer {
+            hello: ClientId::Domain("localhost".into()),
+            extra_roots: Vec::new(),
+            policy: Policy::new(&DEFAULT_DENIED_NETWORKS, &[], &[]),
+            allow_plaintext_auth,
+        }
+    }
+
+    fn settings(host: &str, tls: TlsMode, password: &str) -> SmtpSettings {
+        SmtpSettings {
+            host: host.into(),
+            port: 25,
+            username: "user".into(),
+            password: password.into(),
+            from_email: "a@example.com".into(),
+            tls,
+        }
+    }
+
+    // IP literals only: no DNS, and `destinations` never connects.
+    #[tokio::test]
+    async fn the_password_goes_in_plain_text_only_to_loopback_or_when_allowed() {
+        let refused = "refusing to send the password without TLS to 192.0.2.10; turn on \
+                       use_tls or use_ssl, or set smtp.allow_plaintext_auth = true";
+        let cases = [
+            ("192.0.2.10", TlsMode::None, "pw", false, Err(refused)),
+            ("192.0.2.10", TlsMode::None, "pw", true, Ok("192.0.2.10:25")),
+            (
+                "192.0.2.10",
+                TlsMode::StartTls,
+                "pw",
+                false,
+                Ok("192.0.2.10:25"),
+            ),
+            (
+                "192.0.2.10",
+                TlsMode::Implicit,
+                "pw",
+                false,
+                Ok("192.0.2.10:25"),
+            ),
+            ("192.0.2.10", TlsMode::None, "", false, Ok("192.0.2.10:25")),
+            ("127.0.0.1", TlsMode::None, "pw", false, Ok("127.0.0.1:25")),
+            ("127.3.4.5", TlsMode::None, "pw", false, Ok("127.3.4.5:25")),
+            ("::1", TlsMode::None, "pw", false, Ok("[::1]:25")),
+            (
+                "::ffff:127.0.0.1",
+                TlsMode::None,
+                "pw",
+                false,
+                Ok("127.0.0.1:25"),
+            ),
+            (
+                "169.254.169.254",
+                TlsMode::None,
+                "pw",
+                true,
+                Err("destination 169.254.169.254 is not allowed by smtp.denied_networks"),
+            ),
+        ];
+        let deadline = Deadline::start(Duration::from_secs(1), Duration::from_secs(1));
+        for (host, tls, password, allow, expected) in cases {
+            let outcome = dialer(allow)
+                .destinations(&settings(host, tls, password), &deadline)
+                .await
+                .map(|addresses| {
+                    addresses
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .map_err(|e| e.to_string());
+            let expected = expected.map(str::to_owned).map_err(str::to_owned);
+            assert_eq!(outcome, expected, "{host} {tls:?} allow={allow}");
         }
     }
 }

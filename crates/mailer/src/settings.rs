@@ -3,6 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use ipnet::IpNet;
+
+use crate::policy::DEFAULT_DENIED_NETWORKS;
+
 /// How the connection to the SMTP server is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TlsMode {
@@ -27,20 +31,37 @@ impl TlsMode {
     }
 }
 
-/// Settings shared by every send, from the `smtp.*` configuration keys.
+/// Settings shared by every send, from the `smtp.*` configuration keys. Build it with
+/// `..MailerConfig::default()` so that a field added later does not break the caller.
 #[derive(Debug, Clone)]
 pub struct MailerConfig {
-    /// Connect timeout and the limit on each SMTP command (`smtp.timeout_secs`).
+    /// Limit on each step: resolving, connecting, each command (`smtp.timeout_secs`).
     pub timeout: Duration,
+    /// Limit on one whole check or send, every step included (`smtp.total_timeout_secs`).
+    pub total_timeout: Duration,
     /// PEM bundle of extra trusted root CAs (the contents of `smtp.extra_ca_file`).
     pub extra_ca_pem: Option<Vec<u8>>,
+    /// Lets AUTH go over a connection without TLS to other hosts than loopback
+    /// (`smtp.allow_plaintext_auth`).
+    pub allow_plaintext_auth: bool,
+    /// Addresses never connected to (`smtp.denied_networks`).
+    pub denied_networks: Vec<IpNet>,
+    /// When not empty, the only addresses connected to (`smtp.allowed_networks`).
+    pub allowed_networks: Vec<IpNet>,
+    /// When not empty, the only ports connected to (`smtp.allowed_ports`).
+    pub allowed_ports: Vec<u16>,
 }
 
 impl Default for MailerConfig {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(10),
+            total_timeout: Duration::from_secs(60),
             extra_ca_pem: None,
+            allow_plaintext_auth: false,
+            denied_networks: DEFAULT_DENIED_NETWORKS.to_vec(),
+            allowed_networks: Vec::new(),
+            allowed_ports: Vec::new(),
         }
     }
 }

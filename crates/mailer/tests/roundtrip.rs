@@ -7,19 +7,38 @@ mod smtp_server;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use notifier_mailer::{MailError, Mailer, MailerConfig, OutgoingMessage, SmtpSettings, TlsMode};
-use smtp_server::{Security, SmtpServerOptions, TestCa, TestSmtpServer, silent_server};
+use notifier_mailer::{
+    IpNet, MailError, Mailer, MailerConfig, OutgoingMessage, SmtpSettings, TlsMode,
+};
+use smtp_server::{
+    Quirks, Security, SmtpServerOptions, TestCa, TestSmtpServer, banner_server, silent_server,
+};
 
 const WAIT: Duration = Duration::from_secs(5);
 
 fn mailer(ca: &TestCa, timeout: Duration) -> Mailer {
+    mailer_with(
+        ca,
+        MailerConfig {
+            timeout,
+            ..MailerConfig::default()
+        },
+    )
+}
+
+/// A mailer trusting `ca`, with the rest of `config` as given.
+fn mailer_with(ca: &TestCa, config: MailerConfig) -> Mailer {
     // As the binary does at start; a second call in the same process just fails.
     let _ = rustls::crypto::ring::default_provider().install_default();
     Mailer::new(MailerConfig {
-        timeout,
         extra_ca_pem: Some(ca.ca_pem.clone().into_bytes()),
+        ..config
     })
     .unwrap()
+}
+
+fn nets(list: &[&str]) -> Vec<IpNet> {
+    list.iter().map(|n| n.parse().unwrap()).collect()
 }
 
 fn options(security: Security, tls: Option<Arc<rustls::ServerConfig>>) -> SmtpServerOptions {
@@ -397,10 +416,192 @@ async fn no_credentials_means_no_auth() {
 #[test]
 fn bad_extra_ca_file_fails_at_start() {
     let err = Mailer::new(MailerConfig {
-        timeout: WAIT,
         extra_ca_pem: Some(b"not a certificate".to_vec()),
+        ..MailerConfig::default()
     })
     .err()
     .unwrap();
     assert!(matches!(err, MailError::BadCaFile(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn denied_destinations_get_no_connection_whatever_the_spelling() {
+    let ca = TestCa::new();
+    let server = TestSmtpServer::start(options(Security::Plain, None)).await;
+    let mailer = mailer_with(
+        &ca,
+        MailerConfig {
+            denied_networks: nets(&["127.0.0.0/8", "::1/128"]),
+            ..MailerConfig::default()
+        },
+    );
+
+    for host in ["127.0.0.1", "localhost", "::ffff:127.0.0.1", "127.1.2.3"] {
+        let s = settings(host, server.port, TlsMode::StartTls);
+        let err = mailer.check(&s, None).await.unwrap_err();
+        assert!(
+            matches!(err, MailError::DestinationDenied(_)),
+            "{host}: {err:?}"
+        );
+        assert!(
+            err.to_string()
+                .ends_with(" is not allowed by smtp.denied_networks"),
+            "{host}: {err}"
+        );
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+#[tokio::test]
+async fn allowed_lists_admit_only_what_they_name() {
+    let ca = TestCa::new();
+    let server = TestSmtpServer::start(options(Security::Plain, None)).await;
+    let other = TestSmtpServer::start(options(Security::Plain, None)).await;
+    let mailer = mailer_with(
+        &ca,
+        MailerConfig {
+            allowed_networks: nets(&["127.0.0.0/8"]),
+            allowed_ports: vec![server.port],
+            ..MailerConfig::default()
+        },
+    );
+
+    let outside = mailer
+        .check(&settings("::1", server.port, TlsMode::None), None)
+        .await
+        .unwrap_err();
+    let wrong_port = mailer
+        .check(&settings("127.0.0.1", other.port, TlsMode::None), None)
+        .await
+        .unwrap_err();
+    let admitted = mailer
+        .check(&settings("localhost", server.port, TlsMode::None), None)
+        .await;
+
+    assert_eq!(
+        outside.to_string(),
+        "destination ::1 is not allowed by smtp.allowed_networks"
+    );
+    assert_eq!(
+        wrong_port.to_string(),
+        format!(
+            "destination port {} is not allowed by smtp.allowed_ports",
+            other.port
+        )
+    );
+    assert_eq!(other.connections(), 0);
+    assert_eq!(admitted.unwrap().detail, "connected and authenticated");
+}
+
+#[tokio::test]
+async fn plain_text_auth_is_refused_beyond_loopback_before_connecting() {
+    let ca = TestCa::new();
+    let mailer = mailer(&ca, WAIT);
+    // TEST-NET-1: the refusal comes before any packet, so nothing is sent there.
+    let remote = settings("192.0.2.10", 25, TlsMode::None);
+    let anonymous = SmtpSettings {
+        username: String::new(),
+        password: String::new(),
+        ..settings("127.0.0.1", closed_port().await, TlsMode::None)
+    };
+
+    let started = Instant::now();
+    let err = mailer.check(&remote, None).await.unwrap_err();
+
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(
+        err.to_string(),
+        "refusing to send the password without TLS to 192.0.2.10; turn on use_tls or \
+         use_ssl, or set smtp.allow_plaintext_auth = true"
+    );
+    // Without credentials there is no password to protect: it goes on to connect.
+    let err = mailer.check(&anonymous, None).await.unwrap_err();
+    assert!(matches!(err, MailError::ConnectionRefused), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_peer_that_is_not_an_smtp_server_is_not_quoted() {
+    let ca = TestCa::new();
+    let ssh = banner_server("SSH-2.0-OpenSSH_9.6\r\n").await;
+    let mailer = mailer(&ca, WAIT);
+
+    for mode in [TlsMode::None, TlsMode::StartTls, TlsMode::Implicit] {
+        let err = mailer
+            .check(&settings("127.0.0.1", ssh.port, mode), None)
+            .await
+            .unwrap_err();
+        let text = format!("{err}");
+        assert!(!text.contains("SSH"), "{mode:?}: {text}");
+        if mode != TlsMode::Implicit {
+            assert!(matches!(err, MailError::NotSmtp), "{mode:?}: {err:?}");
+            assert_eq!(text, "the server did not answer as an SMTP server");
+        }
+    }
+}
+
+#[tokio::test]
+async fn rejections_quote_at_most_200_clean_characters() {
+    let ca = TestCa::new();
+    let quirks = Quirks {
+        reject_text: Some(format!("5.7.1 {}", "no\u{1b}[2J\u{7}\u{0}".repeat(100))),
+        ..Quirks::default()
+    };
+    let server = TestSmtpServer::start_with(options(Security::Plain, None), quirks).await;
+    let mailer = mailer(&ca, WAIT);
+    let s = settings("127.0.0.1", server.port, TlsMode::None);
+
+    let err = mailer
+        .send(1, &s, &short_message("reject-me@example.com"))
+        .await
+        .unwrap_err();
+
+    let text = err.to_string();
+    let reply = text
+        .strip_prefix("recipient rejected: reject-me@example.com: ")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(reply.starts_with("550 5.7.1 no[2Jno[2J"), "{reply}");
+    assert_eq!(reply.chars().count(), 200, "{reply}");
+    assert!(!text.contains(char::is_control), "{text:?}");
+}
+
+#[tokio::test]
+async fn the_total_timeout_ends_a_slow_exchange_that_each_step_would_allow() {
+    let ca = TestCa::new();
+    let quirks = Quirks {
+        reply_delay: Some(Duration::from_millis(400)),
+        ..Quirks::default()
+    };
+    let server = TestSmtpServer::start_with(options(Security::Plain, None), quirks).await;
+    let mailer = mailer_with(
+        &ca,
+        MailerConfig {
+            timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_secs(2),
+            ..MailerConfig::default()
+        },
+    );
+    let mut message = short_message("r0@example.com");
+    message.cc = (1..10).map(|n| format!("r{n}@example.com")).collect();
+    let started = Instant::now();
+
+    let err = mailer
+        .send(
+            1,
+            &settings("127.0.0.1", server.port, TlsMode::None),
+            &message,
+        )
+        .await
+        .unwrap_err();
+
+    let took = started.elapsed();
+    assert!(matches!(err, MailError::TotalTimeout(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "timed out after 2s (smtp.total_timeout_secs)"
+    );
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
+    assert!(server.received().is_empty());
 }

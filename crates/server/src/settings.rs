@@ -1,12 +1,15 @@
 //! Typed configuration: built-in defaults, `config/default.toml`, `--config FILE`, then
 //! `NOTIFIER__SECTION__KEY` environment variables, each layer overriding the previous.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use config::{Config, Environment, File, FileFormat};
+use notifier_mailer::{DEFAULT_DENIED_NETWORKS, IpNet};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
 const SHIPPED_CONFIG: &str = "config/default.toml";
 
@@ -33,7 +36,8 @@ pub struct ServerSettings {
     /// The base of `Location` and pagination links, e.g. `https://notifier.example.com`.
     pub public_url: String,
     /// CIDRs whose forwarding headers (`Forwarded`, `X-Forwarded-*`) are believed.
-    pub trusted_proxies: Vec<String>,
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<IpNet>,
     /// Host names requests may be sent to (Django's `ALLOWED_HOSTS`); empty: any.
     pub allowed_hosts: Vec<String>,
     /// When set, `/metrics` requires `Authorization: Bearer <token>`.
@@ -76,6 +80,108 @@ pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
 pub struct SmtpSettings {
     pub timeout_secs: u64,
     pub extra_ca_file: String,
+    /// Bounds one whole test or send, every step included.
+    pub total_timeout_secs: u64,
+    /// AUTH over a connection without TLS to a host other than loopback.
+    pub allow_plaintext_auth: bool,
+    #[serde(deserialize_with = "networks")]
+    pub denied_networks: Vec<IpNet>,
+    /// Empty: any address the denied list leaves.
+    #[serde(deserialize_with = "networks")]
+    pub allowed_networks: Vec<IpNet>,
+    /// Empty: any port.
+    #[serde(deserialize_with = "ports")]
+    pub allowed_ports: Vec<u16>,
+}
+
+impl SmtpSettings {
+    /// The `[smtp]` section as `notifier config` prints it.
+    fn toml(&self) -> String {
+        let list = |items: Vec<String>| items.join(", ");
+        let networks =
+            |nets: &[IpNet]| list(nets.iter().map(|n| toml_string(&n.to_string())).collect());
+        format!(
+            "[smtp]\ntimeout_secs = {}\ntotal_timeout_secs = {}\nextra_ca_file = {}\n\
+             allow_plaintext_auth = {}\ndenied_networks = [{}]\nallowed_networks = [{}]\n\
+             allowed_ports = [{}]\n",
+            self.timeout_secs,
+            self.total_timeout_secs,
+            toml_string(&self.extra_ca_file),
+            self.allow_plaintext_auth,
+            networks(&self.denied_networks),
+            networks(&self.allowed_networks),
+            list(self.allowed_ports.iter().map(u16::to_string).collect()),
+        )
+    }
+}
+
+/// `smtp.denied_networks` when nothing is configured: the mailer's list, as text.
+fn default_denied_networks() -> Vec<String> {
+    DEFAULT_DENIED_NETWORKS
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// CIDR networks (`10.0.0.0/8`, `fe80::/10`) or single addresses. Blank entries are
+/// skipped, so an empty environment variable empties the list. The config crate adds the
+/// key to the error.
+fn networks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|entry| entry.trim())
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let parsed = entry
+                .parse::<IpNet>()
+                .ok()
+                .or_else(|| entry.parse::<IpAddr>().ok().map(IpNet::from));
+            parsed.ok_or_else(|| {
+                D::Error::custom(format!(
+                    "{entry:?} is not a network in CIDR notation (e.g. 10.0.0.0/8)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Port numbers, from a TOML list or a comma-separated environment variable. The config
+/// crate reads a variable holding one number (`587`) as that number, not as a list, and
+/// the list's entries as text.
+fn ports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u16>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Number(i64),
+        Text(String),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ports {
+        One(i64),
+        Many(Vec<Entry>),
+    }
+    let entries = match Ports::deserialize(d)? {
+        Ports::One(port) => vec![Entry::Number(port)],
+        Ports::Many(entries) => entries,
+    };
+    let mut ports = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let text = match entry {
+            Entry::Number(n) => n.to_string(),
+            Entry::Text(text) if text.trim().is_empty() => continue,
+            Entry::Text(text) => text.trim().to_owned(),
+        };
+        match text.parse::<u16>() {
+            Ok(port) if port > 0 => ports.push(port),
+            _ => {
+                return Err(D::Error::custom(format!(
+                    "{text:?} is not a port (1 to 65535)"
+                )));
+            }
+        }
+    }
+    Ok(ports)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +215,11 @@ impl Settings {
             .set_default("security.auth_failures_per_minute", 60)?
             .set_default("smtp.timeout_secs", 10)?
             .set_default("smtp.extra_ca_file", "")?
+            .set_default("smtp.total_timeout_secs", 60)?
+            .set_default("smtp.allow_plaintext_auth", false)?
+            .set_default("smtp.denied_networks", default_denied_networks())?
+            .set_default("smtp.allowed_networks", Vec::<String>::new())?
+            .set_default("smtp.allowed_ports", Vec::<u16>::new())?
             .set_default("cache.max_memory_mb", DEFAULT_CACHE_MB)?;
         if Path::new(SHIPPED_CONFIG).is_file() {
             builder = builder.add_source(File::new(SHIPPED_CONFIG, FileFormat::Toml));
@@ -127,7 +238,10 @@ impl Settings {
                 .list_separator(",")
                 .with_list_parse_key("server.cors_allowed_origins")
                 .with_list_parse_key("server.trusted_proxies")
-                .with_list_parse_key("server.allowed_hosts"),
+                .with_list_parse_key("server.allowed_hosts")
+                .with_list_parse_key("smtp.denied_networks")
+                .with_list_parse_key("smtp.allowed_networks")
+                .with_list_parse_key("smtp.allowed_ports"),
         );
         let settings: Settings = builder
             .build()
@@ -148,6 +262,9 @@ impl Settings {
         if self.smtp.timeout_secs == 0 {
             anyhow::bail!("smtp.timeout_secs must be at least 1");
         }
+        if self.smtp.total_timeout_secs == 0 {
+            anyhow::bail!("smtp.total_timeout_secs must be at least 1");
+        }
         if self.server.body_timeout_secs == 0 {
             anyhow::bail!("server.body_timeout_secs must be at least 1");
         }
@@ -157,18 +274,12 @@ impl Settings {
                 "security.admin_token is too short: use at least {MIN_ADMIN_TOKEN_LEN} random characters (e.g. `head -c 24 /dev/urandom | base64`)"
             );
         }
-        self.trusted_proxies()?;
         let public_url = self.server.public_url.trim();
         let web_url = public_url.starts_with("http://") || public_url.starts_with("https://");
         if !public_url.is_empty() && !web_url {
             anyhow::bail!("server.public_url must start with http:// or https://");
         }
         Ok(())
-    }
-
-    /// `server.trusted_proxies` parsed; a bare address is a network of one.
-    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
-        parse_networks("server.trusted_proxies", &self.server.trusted_proxies)
     }
 }
 
@@ -205,7 +316,7 @@ impl Settings {
              [database]\nurl = {}\n{}\n\
              [security]\nsecret_key = {}\nsecret_key_file = {}\nexpose_passwords = {}\nadmin_token = {}\n\
              auth_failures_per_minute = {}\n\n\
-             [smtp]\ntimeout_secs = {}\nextra_ca_file = {}\n\n\
+             {}\n\
              [cache]\nmax_memory_mb = {}\n",
             quote(&self.server.listen),
             optional(
@@ -217,7 +328,14 @@ impl Settings {
             origins.join(", "),
             self.server.body_timeout_secs,
             quote(&self.server.public_url),
-            list(&self.server.trusted_proxies),
+            list(
+                &self
+                    .server
+                    .trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+            ),
             list(&self.server.allowed_hosts),
             secret(&self.server.metrics_token),
             quote(&redact_url(&self.database.url)),
@@ -231,26 +349,15 @@ impl Settings {
             self.security.expose_passwords,
             secret(&self.security.admin_token),
             self.security.auth_failures_per_minute,
-            self.smtp.timeout_secs,
-            quote(&self.smtp.extra_ca_file),
+            self.smtp.toml(),
             self.cache.max_memory_mb,
         )
     }
 }
 
-/// CIDR networks of a list setting; one bad entry stops start-up, naming the key.
-pub fn parse_networks(key: &str, entries: &[String]) -> anyhow::Result<Vec<ipnet::IpNet>> {
-    entries
-        .iter()
-        .map(|entry| entry.trim())
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| {
-            entry
-                .parse::<ipnet::IpNet>()
-                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| anyhow::anyhow!("{key}: {entry:?} is not an IP network (CIDR)"))
-        })
-        .collect()
+/// A TOML basic string: JSON's quoting is a subset of it.
+fn toml_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
 }
 
 /// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`:
@@ -300,6 +407,8 @@ fn redact_authority(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::hash::{BuildHasher, RandomState};
+
     use super::*;
 
     #[test]
@@ -329,6 +438,89 @@ mod tests {
             printed.contains("postgres://app:***@db/notifier"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn smtp_defaults_are_the_mailers_and_the_shipped_files() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
+        for settings in [Settings::load(None), Settings::load(Some(&shipped))] {
+            let smtp = settings.expect("loads").smtp;
+            assert_eq!(smtp.total_timeout_secs, 60);
+            assert!(!smtp.allow_plaintext_auth);
+            assert_eq!(smtp.denied_networks, DEFAULT_DENIED_NETWORKS);
+            assert!(smtp.allowed_networks.is_empty());
+            assert!(smtp.allowed_ports.is_empty());
+        }
+    }
+
+    /// Loads a config file of `[smtp]` lines; the error as `main` prints it, on one line.
+    fn load_smtp(lines: &str) -> Result<SmtpSettings, String> {
+        // A random name (RandomState is seeded per instance): tests run in parallel.
+        let name = format!(
+            "notifier-smtp-{}-{:x}.toml",
+            std::process::id(),
+            RandomState::new().hash_one(lines)
+        );
+        let path = std::env::temp_dir().join(name);
+        std::fs::write(&path, format!("[smtp]\n{lines}")).expect("write the config");
+        let loaded = Settings::load(Some(&path));
+        let _ = std::fs::remove_file(&path);
+        loaded.map(|s| s.smtp).map_err(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn smtp_networks_take_cidr_or_single_addresses() {
+        let smtp = load_smtp(
+            "denied_networks = [\"10.0.0.0/8\", \" 192.0.2.7 \", \"\", \"fe80::/10\"]\n\
+             allowed_networks = [\"::1\"]\nallowed_ports = [25, 587]\ntotal_timeout_secs = 5\n",
+        )
+        .expect("loads");
+        let printed: Vec<String> = smtp.denied_networks.iter().map(|n| n.to_string()).collect();
+        assert_eq!(printed, ["10.0.0.0/8", "192.0.2.7/32", "fe80::/10"]);
+        assert_eq!(smtp.allowed_networks[0].to_string(), "::1/128");
+        assert_eq!(smtp.allowed_ports, [25, 587]);
+        assert_eq!(smtp.total_timeout_secs, 5);
+    }
+
+    #[test]
+    fn bad_smtp_values_stop_the_start_naming_the_key() {
+        let cases = [
+            (
+                "denied_networks = [\"10.0.0.0/33\"]",
+                "smtp.denied_networks",
+            ),
+            (
+                "allowed_networks = [\"example.com\"]",
+                "smtp.allowed_networks",
+            ),
+            ("allowed_ports = [0]", "smtp.allowed_ports"),
+            ("allowed_ports = [70000]", "smtp.allowed_ports"),
+            (
+                "total_timeout_secs = 0",
+                "smtp.total_timeout_secs must be at least 1",
+            ),
+        ];
+        for (line, key) in cases {
+            let err = load_smtp(&format!("{line}\n")).expect_err(line);
+            assert!(err.contains(key), "{line}: {err}");
+            assert!(!err.contains('\n'), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn printed_configuration_shows_the_smtp_policy() {
+        let settings = Settings::load(None).expect("defaults load");
+        let printed = settings.redacted_toml();
+        for line in [
+            "total_timeout_secs = 60\n",
+            "allow_plaintext_auth = false\n",
+            "denied_networks = [\"169.254.0.0/16\", \"fe80::/10\", \"0.0.0.0/8\", \"::/128\", \
+             \"224.0.0.0/4\", \"ff00::/8\", \"255.255.255.255/32\"]\n",
+            "allowed_networks = []\n",
+            "allowed_ports = []\n",
+        ] {
+            assert!(printed.contains(line), "{line:?} missing from:\n{printed}");
+        }
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Application {
             body_timeout: Duration::from_secs(settings.server.body_timeout_secs),
             origin: OriginPolicy::new(
                 &settings.server.public_url,
-                settings.trusted_proxies()?,
+                settings.server.trusted_proxies.clone(),
                 settings.server.allowed_hosts.clone(),
             ),
             auth_throttle: AuthThrottle::new(settings.security.auth_failures_per_minute),
@@ -128,9 +128,19 @@ fn mailer(settings: &Settings) -> anyhow::Result<Mailer> {
             .with_context(|| format!("cannot read smtp.extra_ca_file {extra_ca_file}"))?;
         Some(pem)
     };
+    let smtp = &settings.smtp;
+    // Every field is set today; the update gives a field added later its default here
+    // instead of breaking the build.
+    #[allow(clippy::needless_update)]
     let config = MailerConfig {
-        timeout: Duration::from_secs(settings.smtp.timeout_secs),
+        timeout: Duration::from_secs(smtp.timeout_secs),
+        total_timeout: Duration::from_secs(smtp.total_timeout_secs),
         extra_ca_pem,
+        allow_plaintext_auth: smtp.allow_plaintext_auth,
+        denied_networks: smtp.denied_networks.clone(),
+        allowed_networks: smtp.allowed_networks.clone(),
+        allowed_ports: smtp.allowed_ports.clone(),
+        ..MailerConfig::default()
     };
     Ok(Mailer::new(config)?)
 }

@@ -7,7 +7,7 @@ mod http;
 mod outage;
 mod process;
 
-pub use app::{AppOptions, TestApp, TestEnv, http_client, spawn_app, spawn_app_with};
+pub use app::{AppOptions, ExtraConfig, TestApp, TestEnv, http_client, spawn_app, spawn_app_with};
 pub use backend::Backend;
 pub use fixtures::*;
 pub use http::{

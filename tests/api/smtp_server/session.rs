@@ -46,7 +46,11 @@ impl Recorder {
 impl Handler for Recorder {
     fn rcpt(&mut self, to: &str) -> Response {
         if to.trim_start_matches('<').starts_with("reject") {
-            return Response::custom(550, format!("5.1.1 <{to}>: Recipient address rejected"));
+            let text = match &self.shared.quirks.reject_text {
+                Some(text) => text.clone(),
+                None => format!("5.1.1 <{to}>: Recipient address rejected"),
+            };
+            return Response::custom(550, text);
         }
         mailin::response::OK
     }
@@ -161,7 +165,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = BufReader::new(stream);
-    write(&mut stream, &session.greeting()).await?;
+    stream.write_all(&session.greeting().buffer()?).await?;
+    stream.flush().await?;
     let upgrade = serve_lines(&mut stream, session, shared, state).await?;
     // Nothing is buffered: the client waits for the 220 before its TLS hello.
     Ok(upgrade.then(|| Upgrade(stream.into_inner())))
@@ -197,13 +202,13 @@ where
         in_auth = response.code == 334;
         match response.action {
             Action::NoReply => {}
-            Action::Reply => write(stream, &response).await?,
+            Action::Reply => write(stream, &response, shared).await?,
             Action::Close => {
-                write(stream, &response).await?;
+                write(stream, &response, shared).await?;
                 return Ok(false);
             }
             Action::UpgradeTls => {
-                write(stream, &response).await?;
+                write(stream, &response, shared).await?;
                 return Ok(true);
             }
         }
@@ -247,7 +252,15 @@ fn early_mail_reply(
     None
 }
 
-async fn write<S: AsyncWrite + Unpin>(stream: &mut S, response: &Response) -> std::io::Result<()> {
+/// Answers a command, after the configured delay if any.
+async fn write<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    response: &Response,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    if let Some(delay) = shared.quirks.reply_delay {
+        tokio::time::sleep(delay).await;
+    }
     stream.write_all(&response.buffer()?).await?;
     stream.flush().await
 }
