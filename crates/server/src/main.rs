@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the error and its causes, nothing else.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(2)
         }
     }
@@ -40,6 +40,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => commands::token(&settings, command).await?,
     }
     Ok(())
+}
+
+/// The error and its causes joined by ": ", skipping a cause its parent already quotes
+/// (database errors repeat their source in their own message).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 /// `RUST_LOG` wins; otherwise the server logs requests and commands stay quiet.

@@ -18,31 +18,29 @@ async fn request_series(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// Per `n`: a made-up method on a served path and on an unknown path, GET on an unknown
+/// path, and a made-up method on the API.
+async fn odd_requests(app: &TestApp, range: std::ops::Range<usize>) {
+    for n in range {
+        let method = format!("M{n:06}");
+        let unknown_path = format!("/no/such/path/{n}");
+        app.raw(&method, "/healthz", None, None, "").await;
+        app.raw(&method, &unknown_path, None, None, "").await;
+        app.raw("GET", &unknown_path, None, None, "").await;
+        app.raw(&method, NOTIFIERS, None, None, "").await;
+    }
+}
+
 async fn unknown_methods_and_paths_add_no_series(backend: Backend) {
     // Anonymous API requests are 401s: throttling off, so 429s do not add their series.
     let mut options = AppOptions::default();
     options.extra.security = "auth_failures_per_minute = 0\n".into();
     let app = spawn_app_with(backend, options).await;
-    let odd = |n: usize| format!("M{n:06}");
     // One of each kind first: the `other` and `unmatched` series may appear once.
-    for n in 0..3 {
-        app.raw(&odd(n), "/healthz", None, None, "").await;
-        app.raw(&odd(n), &format!("/no/such/path/{n}"), None, None, "")
-            .await;
-        app.raw("GET", &format!("/no/such/path/{n}"), None, None, "")
-            .await;
-        app.raw(&odd(n), NOTIFIERS, None, None, "").await;
-    }
+    odd_requests(&app, 0..3).await;
     let before = request_series(&app).await;
 
-    for n in 3..203 {
-        app.raw(&odd(n), "/healthz", None, None, "").await;
-        app.raw(&odd(n), &format!("/no/such/path/{n}"), None, None, "")
-            .await;
-        app.raw("GET", &format!("/no/such/path/{n}"), None, None, "")
-            .await;
-        app.raw(&odd(n), NOTIFIERS, None, None, "").await;
-    }
+    odd_requests(&app, 3..203).await;
     let after = request_series(&app).await;
 
     // /metrics itself adds its own GET series between the two reads at most.
