@@ -275,7 +275,7 @@ declare -A TITLE=(
   [get_one]="GET one (random id)"
   [list]="GET list page of 20"
   [create]="POST create"
-  [patch]="PATCH port (random id)"
+  [patch]="PATCH username (random id)"
   [unauth]="GET list, no auth (401)"
 )
 declare -A TARGET=(

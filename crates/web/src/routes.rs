@@ -113,9 +113,7 @@ fn resource(
         InitError = (),
     >,
 > {
-    let resource = web::resource(format!("{path}{slash}"))
-        .wrap(from_fn(resolve_principal))
-        .wrap(from_fn(limit_failed_auth));
+    let resource = web::resource(format!("{path}{slash}")).wrap(from_fn(resolve_principal));
     if path.contains("{id}") {
         resource.guard(guard::fn_guard(numeric_id))
     } else {

@@ -111,28 +111,36 @@ fn make_room(clients: &mut HashMap<ClientKey, Window>, now: Instant) {
     }
 }
 
-/// Middleware on every route that can answer 401: counts the 401s per client and turns
-/// those over the limit into DRF's 429.
+/// Middleware for routes that can answer 401 outside the API resources (`/metrics`);
+/// the API's token middleware applies [`throttle`] itself.
 pub async fn limit_failed_auth(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let response = next.call(req).await?;
+    Ok(throttle(next.call(req).await?))
+}
+
+/// Counts a 401 against its client and turns it into DRF's 429 when the client is over
+/// the limit; any other response passes as it is.
+pub(crate) fn throttle<B>(response: ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> {
     if response.status() != StatusCode::UNAUTHORIZED {
-        return Ok(response.map_into_left_body());
+        return response.map_into_left_body();
     }
     let request = response.request();
-    let Some(state) = request.app_data::<web::Data<AppState>>() else {
-        return Ok(response.map_into_left_body());
+    let Some(state) = request
+        .app_data::<web::Data<AppState>>()
+        .filter(|state| state.auth_throttle.limit > 0)
+    else {
+        return response.map_into_left_body();
     };
     let peer = request.peer_addr().map(|a| a.ip());
     let client = state.origin.client_ip(peer, request.headers());
     match state.auth_throttle.failed(client, Instant::now()) {
-        None => Ok(response.map_into_left_body()),
+        None => response.map_into_left_body(),
         Some(wait_secs) => {
             let (request, _) = response.into_parts();
             let throttled = ApiError::Throttled { wait_secs }.error_response();
-            Ok(ServiceResponse::new(request, throttled).map_into_right_body())
+            ServiceResponse::new(request, throttled).map_into_right_body()
         }
     }
 }

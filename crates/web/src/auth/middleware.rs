@@ -19,9 +19,10 @@ const INACTIVE_USER: &str = "User inactive or deleted.";
 
 /// Stores an [`AuthOutcome`] in the request's extensions; never answers by itself, so
 /// routing (404/405) and the endpoint's own extractor decide what the client sees.
+/// The 401s it leads to count towards the client's failed-authentication limit.
 pub async fn resolve_principal(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let outcome = match req.app_data::<web::Data<AppState>>() {
         Some(state) => {
@@ -31,7 +32,7 @@ pub async fn resolve_principal(
         None => AuthOutcome::LookupFailed,
     };
     req.extensions_mut().insert(outcome);
-    next.call(req).await
+    Ok(crate::throttle::throttle(next.call(req).await?))
 }
 
 async fn outcome_for(
