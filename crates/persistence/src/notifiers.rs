@@ -116,17 +116,22 @@ pub async fn update(
         let Some(stored) = Entity::find_by_id(id).one(writer.db()).await? else {
             return Err(Error::NotFound);
         };
-        let moved = checked.is_some_and(|destination| {
-            destination.host != stored.host
-                || i32::from(destination.port) != stored.port
-                || destination.use_tls != stored.use_tls
-                || destination.use_ssl != stored.use_ssl
-        });
+        let moved = checked.is_some_and(|destination| destination != destination_of(&stored));
         if !moved {
             return Err(Error::NameTaken);
         }
     }
     Err(Error::PasswordRequired)
+}
+
+/// A stored row's destination, without opening its password.
+fn destination_of(model: &Model) -> Destination {
+    Destination {
+        host: model.host.clone(),
+        port: u16::try_from(model.port).unwrap_or_default(),
+        use_tls: model.use_tls,
+        use_ssl: model.use_ssl,
+    }
 }
 
 /// Rounds of check-then-write when the destination keeps changing underneath.
