@@ -50,7 +50,7 @@ async fn another_instances_writes_show_within_the_bound(backend: Backend) {
     let reader = spawn_app(backend).await;
     let writer = reader.sibling(reader.options.clone()).await;
     let item = notifier_path(id_of(&writer.create_named("before").await));
-    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    reader.settle();
     let (one, page) = warm(&reader, &item).await;
     assert_eq!(
         (&one["name"], &page["count"]),
@@ -61,7 +61,7 @@ async fn another_instances_writes_show_within_the_bound(backend: Backend) {
         .patch_json(&item, &json!({"name": "after"}), &writer.admin_token)
         .await;
     assert_eq!(patched.status, 200);
-    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    reader.settle();
     let (one, page) = warm(&reader, &item).await;
     assert_eq!(
         (&one["name"], &page["results"][0]["name"]),
@@ -69,7 +69,7 @@ async fn another_instances_writes_show_within_the_bound(backend: Backend) {
     );
 
     assert_eq!(writer.delete(&item, &writer.admin_token).await.status, 204);
-    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    reader.settle();
     assert_detail(
         &reader.get(&item, &reader.admin_token).await,
         404,
@@ -123,7 +123,7 @@ async fn a_write_elsewhere_among_own_writes_is_noticed(backend: Backend) {
     let other = app.sibling(app.options.clone()).await;
     let mine = notifier_path(id_of(&app.create_named("mine").await));
     let theirs = notifier_path(id_of(&app.create_named("theirs").await));
-    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    app.settle();
     warm(&app, &theirs).await;
     warm(&app, &mine).await;
 
@@ -147,7 +147,7 @@ async fn a_write_elsewhere_among_own_writes_is_noticed(backend: Backend) {
             .status,
         200
     );
-    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    app.settle();
     assert_eq!(app.get(&theirs, &app.admin_token).await.json()["port"], 2);
     assert_eq!(app.get(&mine, &app.admin_token).await.json()["port"], 3);
 }
@@ -167,7 +167,7 @@ async fn the_cache_reports_its_work_on_metrics(backend: Backend) {
     let app = spawn_app(backend).await;
     let other = app.sibling(app.options.clone()).await;
     let item = notifier_path(id_of(&app.create_named("counted").await));
-    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    app.settle();
     let (loads, hits) = (
         counter(&app, "notifier_cache_loads_total").await,
         counter(&app, "notifier_cache_hits_total").await,
@@ -187,7 +187,7 @@ async fn the_cache_reports_its_work_on_metrics(backend: Backend) {
             .status,
         200
     );
-    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
+    app.settle();
     assert_eq!(app.get(&item, &app.admin_token).await.json()["port"], 2525);
     assert_eq!(
         counter(&app, "notifier_cache_retirements_total").await,

@@ -10,7 +10,10 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use notifier_mailer::{Mailer, MailerConfig};
 use notifier_persistence::{Bootstrap, DatabaseConnection, SecretBox};
-use notifier_web::{ACCESS_LOG_FORMAT, AppState, AuthThrottle, Caches, Metrics, OriginPolicy};
+use notifier_store::{ChangeHooks, Clock, Store, StoreOptions};
+use notifier_web::{
+    ACCESS_LOG_FORMAT, AppState, AuthThrottle, Metrics, NotifierBodies, OriginPolicy,
+};
 use secrecy::ExposeSecret;
 
 use crate::settings::Settings;
@@ -18,6 +21,7 @@ use crate::settings::Settings;
 pub struct Application {
     port: u16,
     server: Server,
+    clock: Clock,
 }
 
 impl Application {
@@ -33,19 +37,25 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let address = listener.local_addr()?;
-        let writer = notifier_persistence::Writer::start(db.clone(), &settings.database.url)
-            .await
-            .context("cannot open the database for writing")?;
-        let caches = Caches::new(
-            writer.own_epochs().clone(),
-            &metrics,
-            settings.cache.max_memory_mb.saturating_mul(1 << 20),
-        );
-        let state = web::Data::new(AppState {
-            writer,
+        let clock = Clock::default();
+        // Pooled SMTP connections were opened with a notifier's old settings.
+        let forget = mailer.clone();
+        let store = Store::open(StoreOptions {
             db,
+            database_url: settings.database.url.clone(),
             secrets,
-            expose_passwords: settings.security.expose_passwords,
+            render: std::sync::Arc::new(NotifierBodies {
+                expose_passwords: settings.security.expose_passwords,
+            }),
+            cache_bytes: settings.cache.max_memory_mb.saturating_mul(1 << 20),
+            counters: metrics.cache_counters(),
+            hooks: ChangeHooks::default().on_change(move |id| forget.forget(id)),
+            clock: clock.clone(),
+        })
+        .await
+        .context("cannot open the database for writing")?;
+        let state = web::Data::new(AppState {
+            store,
             body_limit: settings.server.body_limit,
             body_timeout: Duration::from_secs(settings.server.body_timeout_secs),
             origin: OriginPolicy::new(
@@ -59,7 +69,6 @@ impl Application {
                 .map(str::to_owned),
             mailer,
             metrics: metrics.clone(),
-            caches,
         });
         let origins = settings.server.cors_allowed_origins.clone();
         let check_hosts = !settings.server.allowed_hosts.is_empty();
@@ -88,11 +97,17 @@ impl Application {
         Ok(Application {
             port: address.port(),
             server,
+            clock,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The clock the caches measure staleness by: tests move it instead of sleeping.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

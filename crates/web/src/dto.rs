@@ -49,6 +49,19 @@ impl<'a> NotifierResponse<'a> {
     }
 }
 
+/// Notifier bodies as the store keeps them: [`NotifierResponse`] as JSON.
+pub struct NotifierBodies {
+    /// Return stored passwords instead of the mask, for clients that depend on it.
+    pub expose_passwords: bool,
+}
+
+impl notifier_store::Render for NotifierBodies {
+    fn body(&self, notifier: &Notifier) -> Result<actix_web::web::Bytes, serde_json::Error> {
+        serde_json::to_vec(&NotifierResponse::new(notifier, self.expose_passwords))
+            .map(actix_web::web::Bytes::from)
+    }
+}
+
 /// One page of the list, with absolute links to its neighbours.
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = NotifierPage)]

@@ -128,6 +128,18 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<notifier_store::Error> for ApiError {
+    fn from(err: notifier_store::Error) -> Self {
+        use notifier_store::Error as E;
+        match err {
+            E::Persistence(e) => e.into(),
+            E::Invalid(errors) => ApiError::Validation(errors),
+            E::PageOutOfRange => ApiError::InvalidPage,
+            E::Render(e) => ApiError::Internal(Box::new(e)),
+        }
+    }
+}
+
 impl From<notifier_persistence::Error> for ApiError {
     fn from(err: notifier_persistence::Error) -> Self {
         use notifier_persistence::Error as E;

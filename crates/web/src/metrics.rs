@@ -13,12 +13,12 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 use crate::auth::{Credentials, parse_credentials};
 use crate::{ApiError, AppState};
+use notifier_store::CacheCounters;
 
 /// Handles to every metric; clones share the same registry.
 #[derive(Clone)]
@@ -32,36 +32,6 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     cache: CacheCounters,
-}
-
-/// What the notifier cache counts (see `items`).
-#[derive(Clone)]
-pub struct CacheCounters {
-    /// Notifier bodies served from the cache.
-    pub hits: IntCounter,
-    /// Reads of notifier rows from the database to fill it.
-    pub loads: IntCounter,
-    /// Changes made elsewhere (CLI, another instance) that retired every cached body.
-    pub retirements: IntCounter,
-}
-
-impl CacheCounters {
-    pub fn new() -> Result<Self, prometheus::Error> {
-        Ok(Self {
-            hits: IntCounter::new(
-                "notifier_cache_hits_total",
-                "Notifier bodies served from this instance's cache",
-            )?,
-            loads: IntCounter::new(
-                "notifier_cache_loads_total",
-                "Database reads that filled the notifier cache (a block of ids, or a page's missing ones)",
-            )?,
-            retirements: IntCounter::new(
-                "notifier_cache_retirements_total",
-                "Notifier changes made elsewhere (CLI, another instance) that retired every cached body",
-            )?,
-        })
-    }
 }
 
 impl Metrics {
@@ -110,9 +80,9 @@ impl Metrics {
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         let cache = CacheCounters::new()?;
-        registry.register(Box::new(cache.hits.clone()))?;
-        registry.register(Box::new(cache.loads.clone()))?;
-        registry.register(Box::new(cache.retirements.clone()))?;
+        for counter in cache.all() {
+            registry.register(Box::new(counter.clone()))?;
+        }
         Ok(Self {
             registry,
             requests,
@@ -212,11 +182,11 @@ pub async fn metrics(
         }
     }
     let metrics = &state.metrics;
-    let count = notifier_persistence::notifiers::count(&state.db).await?;
+    let count = state.store.notifiers.count().await?;
     metrics
         .notifiers
         .set(i64::try_from(count).unwrap_or(i64::MAX));
-    let (open, idle) = notifier_persistence::pool_stats(&state.db);
+    let (open, idle) = state.store.pool_stats();
     metrics.pool_connections.set(i64::from(open));
     metrics
         .pool_idle

@@ -142,6 +142,7 @@ max_memory_mb = {cache_mb}
             .await
             .expect("build the application");
         let port = application.port();
+        let clock = application.clock();
         let server = tokio::spawn(application.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
@@ -153,6 +154,7 @@ max_memory_mb = {cache_mb}
             dir: Arc::clone(&self.dir),
             database: Arc::clone(&self.database),
             options,
+            clock,
             server,
         }
     }
@@ -172,6 +174,8 @@ pub struct TestApp {
     pub dir: Arc<TempDir>,
     pub database: Arc<TestDatabase>,
     pub options: AppOptions,
+    /// The clock this server's caches measure staleness by.
+    pub clock: notifier_store::Clock,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -208,6 +212,12 @@ impl TestApp {
 
     pub fn dir_path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Lets the staleness bound pass for this server, as if `MAX_STALENESS` had gone by:
+    /// changes made elsewhere (the CLI, a sibling) are then seen, with no sleep.
+    pub fn settle(&self) {
+        self.clock.advance(notifier_store::MAX_STALENESS);
     }
 }
 

@@ -80,16 +80,16 @@ pub async fn run_cli(config: &Path, args: &[&str]) -> Output {
     let config = config.to_str().expect("a UTF-8 config path");
     let mut all = vec!["--config", config];
     all.extend_from_slice(args);
-    let output = run_notifier(&all).await;
-    // Running servers see a change made elsewhere within this bound; tests check that.
-    tokio::time::sleep(notifier_web::MAX_STALENESS).await;
-    output
+    run_notifier(&all).await
 }
 
 impl TestApp {
     /// `notifier --config <this app's config> ARGS...`
     pub async fn cli(&self, args: &[&str]) -> Output {
-        run_cli(&self.config_path, args).await
+        let output = run_cli(&self.config_path, args).await;
+        // A change made elsewhere is seen once the staleness bound has passed.
+        self.settle();
+        output
     }
 
     /// Runs `args`, panics unless it exits 0, and returns its stdout.

@@ -7,8 +7,6 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
-use notifier_domain::Principal;
-use std::sync::Arc;
 
 use super::AuthOutcome;
 use super::header::{Credentials, parse};
@@ -27,7 +25,7 @@ pub async fn resolve_principal(
     let outcome = match req.app_data::<web::Data<AppState>>() {
         Some(state) => {
             let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-            outcome_for(state, &req, parse(header)).await
+            outcome_for(state, parse(header)).await
         }
         None => AuthOutcome::LookupFailed,
     };
@@ -35,17 +33,13 @@ pub async fn resolve_principal(
     Ok(crate::throttle::throttle(next.call(req).await?))
 }
 
-async fn outcome_for(
-    state: &AppState,
-    req: &ServiceRequest,
-    credentials: Credentials<'_>,
-) -> AuthOutcome {
+async fn outcome_for(state: &AppState, credentials: Credentials<'_>) -> AuthOutcome {
     let key = match credentials {
         Credentials::None => return AuthOutcome::Anonymous,
         Credentials::Malformed(message) => return AuthOutcome::Rejected(message),
         Credentials::Key(key) => key,
     };
-    match cached_authenticate(state, req, key).await {
+    match state.store.principals.authenticate(key).await {
         Ok(None) => AuthOutcome::Rejected(INVALID_TOKEN),
         Ok(Some(principal)) if !principal.user.is_active => AuthOutcome::Rejected(INACTIVE_USER),
         Ok(Some(principal)) => AuthOutcome::Authenticated(principal),
@@ -54,39 +48,4 @@ async fn outcome_for(
             AuthOutcome::LookupFailed
         }
     }
-}
-
-/// One (shared) epoch read; the three-query lookup only when the cache has nothing
-/// current. The epochs go into the request for handlers that cache reads.
-async fn cached_authenticate(
-    state: &AppState,
-    req: &ServiceRequest,
-    key: &str,
-) -> notifier_persistence::Result<Option<Arc<Principal>>> {
-    let epochs = state.caches.epochs.current(&state.db).await?;
-    req.extensions_mut().insert(Arc::clone(&epochs));
-    let digest = notifier_persistence::tokens::digest(key);
-    let current = |auth_epoch: &String| *auth_epoch == epochs.auth;
-    let caches = &state.caches;
-    let cached = caches.principals.get(&digest, current);
-    if cached.is_some() {
-        return Ok(cached);
-    }
-    if caches.unknown_tokens.get(&digest, current).is_some() {
-        return Ok(None);
-    }
-    let found = notifier_persistence::tokens::authenticate(&state.db, key)
-        .await?
-        .map(Arc::new);
-    match &found {
-        Some(principal) => {
-            caches
-                .principals
-                .insert(digest, epochs.auth.clone(), Arc::clone(principal));
-        }
-        None => caches
-            .unknown_tokens
-            .insert(digest, epochs.auth.clone(), ()),
-    }
-    Ok(found)
 }

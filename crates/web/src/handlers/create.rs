@@ -1,11 +1,9 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use notifier_domain::{FieldErrors, parse_create};
-use notifier_persistence::notifiers;
-use serde_json::{Map, Value};
+use notifier_domain::parse_create;
 
-use super::{json_response, notifier_body};
+use super::json_response;
 use crate::auth::{Require, markers::CreateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
@@ -34,44 +32,20 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = match parse_create(&body) {
         Ok(new) => new,
-        Err(errors) => return Err(with_duplicate_name(&state, &body, None, errors).await),
+        Err(errors) => {
+            return Err(state
+                .store
+                .notifiers
+                .refused(None, &body, errors)
+                .await
+                .into());
+        }
     };
-    let written = notifiers::create(&state.writer, &state.secrets, new).await;
-    state.caches.local_writes.record();
-    // Ids are never reused, so no cached body can be stale. The new body is not cached
-    // until first read: caching every create would grow memory with each one (a bulk
-    // import of 100,000 notifiers: about 100 MB) for reads that may never come.
-    let (notifier, _) = written?;
-    let location = absolute_path(&req, &format!("{NOTIFIERS_PATH}/{}", notifier.id));
-    let mut response = json_response(StatusCode::CREATED, notifier_body(&state, &notifier)?);
+    let created = state.store.notifiers.create(new).await?;
+    let location = absolute_path(&req, &format!("{NOTIFIERS_PATH}/{}", created.id));
+    let mut response = json_response(StatusCode::CREATED, created.body);
     if let Ok(value) = location.parse() {
         response.headers_mut().insert(LOCATION, value);
     }
     Ok(response)
-}
-
-/// DRF reports a taken name together with the other field errors; the database still
-/// arbitrates when the rest of the body is valid.
-pub(super) async fn with_duplicate_name(
-    state: &AppState,
-    body: &Map<String, Value>,
-    except_id: Option<i64>,
-    errors: FieldErrors,
-) -> ApiError {
-    if errors.has("name") {
-        return ApiError::Validation(errors);
-    }
-    let name = body
-        .get("name")
-        .map(|value| Map::from_iter([("name".to_owned(), value.clone())]));
-    let name =
-        name.and_then(|only_name| notifier_domain::parse_partial_update(&only_name).ok()?.name);
-    let Some(name) = name else {
-        return ApiError::Validation(errors);
-    };
-    match notifiers::name_taken(&state.db, &name, except_id).await {
-        Ok(true) => ApiError::Validation(errors.with_name_taken()),
-        Ok(false) => ApiError::Validation(errors),
-        Err(e) => e.into(),
-    }
 }

@@ -1,7 +1,6 @@
 use actix_web::{HttpResponse, web};
-use notifier_persistence::notifiers;
 
-use super::{parse_id, write_failed};
+use super::parse_id;
 use crate::auth::{Require, markers::DeleteNotifier};
 use crate::openapi::{AuthFailures, UnknownNotifier};
 use crate::{ApiError, AppState};
@@ -22,11 +21,6 @@ pub async fn delete(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let deleted = notifiers::delete(&state.writer, id).await;
-    state.caches.local_writes.record();
-    let epoch = deleted.inspect_err(|e| write_failed(&state, id, e))?;
-    state.caches.items.wrote(id, epoch, None);
-    state.mailer.forget(id);
+    state.store.notifiers.delete(parse_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }

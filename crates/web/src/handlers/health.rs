@@ -19,7 +19,9 @@ pub async fn healthz() -> HttpResponse {
 /// The database answers and takes writes; 503 otherwise (a read-only database too, since
 /// every write would fail), so a load balancer stops sending traffic here.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    notifier_persistence::ready(&state.db)
+    state
+        .store
+        .ready()
         .await
         .map_err(|why| ApiError::Unavailable(Box::new(why)))?;
     Ok(HttpResponse::Ok()

@@ -1,12 +1,8 @@
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use notifier_domain::ListQuery;
-use notifier_persistence::notifiers;
 
-use std::sync::Arc;
-
-use actix_web::web::Bytes;
-
-use super::{DataVersion, data_version, json_body, notifier_body};
+use super::json_body;
 use crate::auth::{Require, markers::ListNotifiers};
 use crate::dto::PageResponse;
 use crate::links::{absolute_path, page_link, query_pairs};
@@ -53,99 +49,27 @@ pub async fn list(
     let query = ListQuery::from_pairs(&query_pairs(&req)).map_err(|_| ApiError::InvalidPage)?;
     // The body's links carry the scheme, host, path and query: all part of the key.
     let key = format!("{}?{}", absolute_path(&req, req.path()), req.query_string());
-    let version = data_version(&req, &state);
-    let cached = version
-        .as_ref()
-        .and_then(|version| state.caches.pages.get(&key, |seen| seen == version));
-    if let Some(body) = cached {
-        return Ok(json_body(body));
-    }
-    let ids = matching_ids(&state, &query, &version).await?;
-    let count = ids.len() as u64;
-    let num_pages = Ord::max(count.div_ceil(query.page_size), 1);
-    let number = query.page.unwrap_or(num_pages);
-    if number > num_pages {
-        return Err(ApiError::InvalidPage);
-    }
-    let first = usize::try_from((number - 1) * query.page_size).unwrap_or(usize::MAX);
-    let on_page = ids
-        .get(first..)
-        .unwrap_or_default()
-        .iter()
-        .take(usize::try_from(query.page_size).unwrap_or(usize::MAX));
-    let results = item_bodies(&state, on_page.copied().collect()).await?;
-    let next = (number < num_pages).then(|| page_link(&req, Some(number + 1)));
-    // DRF drops `page` for the first page instead of writing page=1.
-    let previous = match number {
-        1 => None,
-        2 => Some(page_link(&req, None)),
-        n => Some(page_link(&req, Some(n - 1))),
-    };
-    let body = page_body(count, next.as_deref(), previous.as_deref(), &results)?;
-    if let Some(version) = version {
-        state.caches.pages.insert(key, version, body.clone());
-    }
+    let body = state
+        .store
+        .notifiers
+        .page(&query, key, |page| {
+            let next =
+                (page.number < page.num_pages).then(|| page_link(&req, Some(page.number + 1)));
+            // DRF drops `page` for the first page instead of writing page=1.
+            let previous = match page.number {
+                1 => None,
+                2 => Some(page_link(&req, None)),
+                n => Some(page_link(&req, Some(n - 1))),
+            };
+            page_body(
+                page.count,
+                next.as_deref(),
+                previous.as_deref(),
+                page.results,
+            )
+        })
+        .await?;
     Ok(json_body(body))
-}
-
-/// The query's ordered ids, shared by all its pages while the data stays as it is.
-async fn matching_ids(
-    state: &AppState,
-    query: &ListQuery,
-    version: &Option<DataVersion>,
-) -> Result<Arc<Vec<i64>>, ApiError> {
-    let selection = ListQuery {
-        page: None,
-        page_size: 0,
-        ..query.clone()
-    };
-    let cached = || {
-        let version = version.as_ref()?;
-        state
-            .caches
-            .selections
-            .get(&selection, |seen| seen == version)
-    };
-    if let Some(ids) = cached() {
-        return Ok(ids);
-    }
-    let _loading = state.caches.loads.lock(&selection).await;
-    if let Some(ids) = cached() {
-        return Ok(ids);
-    }
-    let ids = Arc::new(notifiers::matching_ids(&state.db, query).await?);
-    if let Some(version) = version {
-        state
-            .caches
-            .selections
-            .insert(selection, version.clone(), Arc::clone(&ids));
-    }
-    Ok(ids)
-}
-
-/// Each notifier's body, from the item cache or (those missing) one query. A row deleted
-/// since the ids were read is left out.
-async fn item_bodies(state: &AppState, ids: Vec<i64>) -> Result<Vec<Bytes>, ApiError> {
-    let mut bodies: Vec<Option<Bytes>> = ids.iter().map(|id| state.caches.items.get(*id)).collect();
-    let missing: Vec<i64> = ids
-        .iter()
-        .zip(&bodies)
-        .filter(|(_, body)| body.is_none())
-        .map(|(id, _)| *id)
-        .collect();
-    if !missing.is_empty() {
-        let load = state.caches.items.start_load();
-        let mut loaded = Vec::with_capacity(missing.len());
-        for notifier in notifiers::get_many(&state.db, &state.secrets, &missing).await? {
-            let body = notifier_body(state, &notifier)?;
-            if let Some(at) = ids.iter().position(|id| *id == notifier.id) {
-                bodies[at] = Some(body.clone());
-            }
-            loaded.push((notifier.id, body));
-        }
-        load.keep(loaded);
-    }
-    Ok(bodies.into_iter().flatten().collect())
 }
 
 /// The page as [`PageResponse`] serializes it, from bodies already serialized.
@@ -154,15 +78,15 @@ fn page_body(
     next: Option<&str>,
     previous: Option<&str>,
     results: &[Bytes],
-) -> Result<Bytes, ApiError> {
+) -> Result<Bytes, serde_json::Error> {
     let size = results.iter().map(|r| r.len() + 1).sum::<usize>() + 512;
     let mut out = Vec::with_capacity(size);
     out.extend_from_slice(b"{\"count\":");
     out.extend_from_slice(count.to_string().as_bytes());
     out.extend_from_slice(b",\"next\":");
-    serde_json::to_writer(&mut out, &next).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    serde_json::to_writer(&mut out, &next)?;
     out.extend_from_slice(b",\"previous\":");
-    serde_json::to_writer(&mut out, &previous).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    serde_json::to_writer(&mut out, &previous)?;
     out.extend_from_slice(b",\"results\":[");
     for (i, result) in results.iter().enumerate() {
         if i > 0 {
@@ -178,7 +102,6 @@ fn page_body(
 mod tests {
     use super::*;
     use crate::dto::{NotifierResponse, PageResponse};
-    use crate::handlers::to_bytes;
     use notifier_domain::{Notifier, Password};
 
     #[test]
@@ -208,7 +131,7 @@ mod tests {
             .collect();
         let bodies: Vec<Bytes> = items
             .iter()
-            .map(|item| to_bytes(item).expect("serializes"))
+            .map(|item| Bytes::from(serde_json::to_vec(item).expect("serializes")))
             .collect();
         let expected = serde_json::to_vec(&PageResponse {
             count: 41,

@@ -3,7 +3,6 @@ use std::time::Instant;
 use actix_web::{HttpResponse, web};
 use notifier_domain::{SendRequest, parse_send};
 use notifier_mailer::OutgoingMessage;
-use notifier_persistence::notifiers;
 use serde::Serialize;
 
 use super::{parse_id, smtp_settings};
@@ -40,7 +39,7 @@ pub async fn send(
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let notifier = notifiers::get(&state.db, &state.secrets, parse_id(&id)?).await?;
+    let notifier = state.store.notifiers.notifier(parse_id(&id)?).await?;
     let request = parse_send(&body).map_err(ApiError::Validation)?;
     let recipients = request.recipient_count();
     let started = Instant::now();

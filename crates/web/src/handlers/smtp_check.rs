@@ -2,7 +2,6 @@ use std::time::Instant;
 
 use actix_web::{HttpResponse, web};
 use notifier_domain::parse_test;
-use notifier_persistence::notifiers;
 use serde::Serialize;
 
 use super::{parse_id, smtp_settings};
@@ -38,7 +37,7 @@ pub async fn smtp_check(
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let notifier = notifiers::get(&state.db, &state.secrets, parse_id(&id)?).await?;
+    let notifier = state.store.notifiers.notifier(parse_id(&id)?).await?;
     let to = parse_test(&body).map_err(ApiError::Validation)?;
     let started = Instant::now();
     let outcome = state

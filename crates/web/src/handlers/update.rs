@@ -1,10 +1,8 @@
 use actix_web::{HttpResponse, web};
 use notifier_domain::{NotifierChanges, parse_partial_update, parse_replace};
-use notifier_persistence::notifiers;
 use serde_json::{Map, Value};
 
-use super::create::with_duplicate_name;
-use super::{json_body, notifier_body, parse_id, write_failed};
+use super::{json_body, parse_id};
 use crate::auth::{Require, markers::UpdateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
@@ -62,24 +60,10 @@ async fn apply(
     parse: fn(&Map<String, Value>) -> Result<NotifierChanges, notifier_domain::FieldErrors>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(raw_id)?;
+    let store = &state.store.notifiers;
     let changes = match parse(body) {
         Ok(changes) => changes,
-        Err(errors) => {
-            // DRF looks the object up before validating: an unknown id is 404 whatever
-            // the body.
-            notifiers::get(&state.db, &state.secrets, id).await?;
-            return Err(with_duplicate_name(state, body, Some(id), errors).await);
-        }
+        Err(errors) => return Err(store.refused(Some(id), body, errors).await.into()),
     };
-    let written = notifiers::update(&state.writer, &state.secrets, id, changes).await;
-    state.caches.local_writes.record();
-    let (notifier, epoch) = written.inspect_err(|e| write_failed(state, id, e))?;
-    let body = notifier_body(state, &notifier);
-    state
-        .caches
-        .items
-        .wrote(id, epoch, body.as_ref().ok().cloned());
-    // Pooled SMTP connections were opened with the old settings.
-    state.mailer.forget(id);
-    Ok(json_body(body?))
+    Ok(json_body(store.update(id, changes).await?))
 }

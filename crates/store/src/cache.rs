@@ -10,11 +10,11 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 /// What an entry costs beyond its value (key, epoch, bookkeeping), for weights in bytes.
-pub const ENTRY_OVERHEAD: u64 = 96;
+pub(crate) const ENTRY_OVERHEAD: u64 = 96;
 
 /// An entry's weight (bytes, or 1 to count entries); never zero, which would pin it.
 #[derive(Clone)]
-pub struct Weigh<V>(fn(&V) -> u64);
+pub(crate) struct Weigh<V>(fn(&V) -> u64);
 
 impl<K, E, V> Weighter<K, Entry<E, V>> for Weigh<V> {
     fn weight(&self, _: &K, entry: &Entry<E, V>) -> u64 {
@@ -26,7 +26,7 @@ impl<K, E, V> Weighter<K, Entry<E, V>> for Weigh<V> {
 type Entry<E, V> = Arc<(E, V)>;
 
 /// `K` names an entry, `E` is the epoch it was read under, `V` the value.
-pub struct EpochCache<K, E, V> {
+pub(crate) struct EpochCache<K, E, V> {
     entries: Arc<Cache<K, Entry<E, V>, Weigh<V>>>,
 }
 

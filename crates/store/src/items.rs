@@ -17,11 +17,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use actix_web::web::Bytes;
+use bytes::Bytes;
 use notifier_persistence::{OwnEpochs, WriteEpoch, notifiers};
 
 use crate::cache::{ENTRY_OVERHEAD, EpochCache};
-use crate::metrics::CacheCounters;
+use crate::counters::CacheCounters;
 
 /// What a block read ahead is assumed to weigh: bodies of up to 1 KiB each.
 const BLOCK_ROOM: u64 = notifiers::BLOCK as u64 * 1024;
@@ -32,7 +32,7 @@ const UNKNOWN: i64 = i64::MAX;
 
 /// Cheap to clone; clones share everything.
 #[derive(Clone)]
-pub struct ItemCache {
+pub(crate) struct ItemCache {
     bodies: EpochCache<i64, i64, Bytes>,
     inner: Arc<Inner>,
     counters: CacheCounters,
@@ -181,7 +181,7 @@ impl ItemCache {
 }
 
 /// A load in progress; its stamp is released when it is dropped.
-pub struct Load<'a> {
+pub(crate) struct Load<'a> {
     cache: &'a ItemCache,
     stamp: i64,
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use notifier_persistence::epochs::Epochs;
 use notifier_persistence::{DatabaseConnection, OwnEpochs};
 
+use crate::Clock;
 use crate::items::ItemCache;
 use tokio::sync::watch;
 
@@ -39,7 +40,7 @@ enum Role {
 }
 
 #[derive(Clone)]
-pub struct EpochReader {
+pub(crate) struct EpochReader {
     inner: Arc<Inner>,
 }
 
@@ -49,6 +50,8 @@ struct Inner {
     /// Told of every data epoch read, before any request sees it.
     items: ItemCache,
     own: OwnEpochs,
+    db: DatabaseConnection,
+    clock: Clock,
 }
 
 #[derive(Default)]
@@ -62,10 +65,15 @@ struct State {
 }
 
 impl EpochReader {
-    pub fn new(items: ItemCache, own: OwnEpochs) -> Self {
+    pub(crate) fn new(
+        db: DatabaseConnection,
+        items: ItemCache,
+        own: OwnEpochs,
+        clock: Clock,
+    ) -> Self {
         let (published, _) = watch::channel(Published {
             seq: 0,
-            started: Instant::now(),
+            started: clock.now(),
             epochs: None,
         });
         let state = Mutex::new(State {
@@ -78,16 +86,15 @@ impl EpochReader {
                 published,
                 items,
                 own,
+                db,
+                clock,
             }),
         }
     }
 
     /// The epochs as of some moment no earlier than [`MAX_STALENESS`] before this call.
-    pub async fn current(
-        &self,
-        db: &DatabaseConnection,
-    ) -> notifier_persistence::Result<Arc<Epochs>> {
-        let oldest_usable = Instant::now().checked_sub(MAX_STALENESS);
+    pub(crate) async fn current(&self) -> notifier_persistence::Result<Arc<Epochs>> {
+        let oldest_usable = self.inner.clock.now().checked_sub(MAX_STALENESS);
         let usable = |started: Instant| oldest_usable.is_some_and(|oldest| started >= oldest);
         let mut updates = self.inner.published.subscribe();
         {
@@ -108,7 +115,7 @@ impl EpochReader {
                     Role::Await(state.next_seq)
                 }
                 None => {
-                    let read = (state.next_seq, Instant::now());
+                    let read = (state.next_seq, self.inner.clock.now());
                     state.next_seq += 1;
                     state.in_flight = Some(read);
                     Role::Lead(read)
@@ -116,7 +123,7 @@ impl EpochReader {
             }
         };
         let needed = match role {
-            Role::Lead((seq, started)) => return self.lead(db, seq, started).await,
+            Role::Lead((seq, started)) => return self.lead(seq, started).await,
             Role::Await(seq) => seq,
         };
         loop {
@@ -124,26 +131,21 @@ impl EpochReader {
                 return result;
             }
             if updates.changed().await.is_err() {
-                return self.read(db).await;
+                return self.read().await;
             }
         }
     }
 
     /// Runs read `seq` for this request; if others queued meanwhile, a background task
     /// keeps reading for them.
-    async fn lead(
-        &self,
-        db: &DatabaseConnection,
-        seq: u64,
-        started: Instant,
-    ) -> notifier_persistence::Result<Arc<Epochs>> {
-        let mine = self.read(db).await;
+    async fn lead(&self, seq: u64, started: Instant) -> notifier_persistence::Result<Arc<Epochs>> {
+        let mine = self.read().await;
         if let Some(next) = self.publish(seq, started, mine.as_ref().ok().cloned()) {
-            let (reader, db) = (self.clone(), db.clone());
+            let reader = self.clone();
             tokio::spawn(async move {
                 let (mut seq, mut started) = next;
                 loop {
-                    let epochs = reader.read(&db).await.ok();
+                    let epochs = reader.read().await.ok();
                     match reader.publish(seq, started, epochs) {
                         Some(next) => (seq, started) = next,
                         None => break,
@@ -155,8 +157,8 @@ impl EpochReader {
     }
 
     /// One read of the epochs; the item cache learns of the data epoch first.
-    async fn read(&self, db: &DatabaseConnection) -> notifier_persistence::Result<Arc<Epochs>> {
-        let epochs = notifier_persistence::epochs::current(db).await?;
+    async fn read(&self) -> notifier_persistence::Result<Arc<Epochs>> {
+        let epochs = notifier_persistence::epochs::current(&self.inner.db).await?;
         self.inner
             .items
             .observed(epochs.data, &self.inner.own)
@@ -180,7 +182,7 @@ impl EpochReader {
         let mut state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.queued {
             state.queued = false;
-            let next = (state.next_seq, Instant::now());
+            let next = (state.next_seq, self.inner.clock.now());
             state.next_seq += 1;
             state.in_flight = Some(next);
             Some(next)
@@ -210,15 +212,47 @@ impl EpochReader {
 /// it as well as under the data epoch, so a write shows in this instance's next list at
 /// once, without waiting for a fresh epoch read.
 #[derive(Clone, Default)]
-pub struct LocalWrites(Arc<AtomicU64>);
+pub(crate) struct LocalWrites(Arc<AtomicU64>);
 
 impl LocalWrites {
-    /// Call after every notifier write, whatever its outcome.
-    pub fn record(&self) {
+    /// Called after every notifier write, whatever its outcome.
+    pub(crate) fn record(&self) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The state of the data a response was computed from: the database's data epoch and the
+/// count of this instance's own writes.
+#[derive(Debug, Clone)]
+pub(crate) struct DataVersion {
+    /// Shared by every entry stored under it, so an entry costs no copy of it.
+    epochs: Arc<Epochs>,
+    local_writes: u64,
+}
+
+impl DataVersion {
+    /// Taken before any response is computed, so a racing write leaves an entry stale,
+    /// never wrong: the write count first (a write counts once it has committed), then
+    /// the epochs.
+    pub(crate) async fn now(
+        reader: &EpochReader,
+        local_writes: &LocalWrites,
+    ) -> notifier_persistence::Result<Self> {
+        let local_writes = local_writes.count();
+        let epochs = reader.current().await?;
+        Ok(Self {
+            epochs,
+            local_writes,
+        })
+    }
+}
+
+impl PartialEq for DataVersion {
+    fn eq(&self, other: &Self) -> bool {
+        self.local_writes == other.local_writes && self.epochs.data == other.epochs.data
     }
 }

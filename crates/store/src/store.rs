@@ -1,0 +1,85 @@
+//! Opening the store: the database's reading and writing sides and every cache over them.
+
+use std::sync::Arc;
+
+use notifier_persistence::{DatabaseConnection, NotReady, SecretBox, Writer};
+
+use crate::epochs::EpochReader;
+use crate::items::ItemCache;
+use crate::notifiers::Parts;
+use crate::{CacheCounters, ChangeHooks, Clock, NotifierStore, Principals, Render};
+
+/// What [`Store::open`] needs.
+pub struct StoreOptions {
+    pub db: DatabaseConnection,
+    /// `database.url`, for the SQLite writer's own connection.
+    pub database_url: String,
+    pub secrets: SecretBox,
+    /// How notifiers look in responses.
+    pub render: Arc<dyn Render>,
+    /// What notifier bodies, list pages and list id sets may hold in all, in bytes (split
+    /// 8 : 4 : 1; 0 keeps nothing). Tokens are counted apart: a few hundred kB.
+    pub cache_bytes: u64,
+    /// Where the notifier cache counts hits, loads and retirements.
+    pub counters: CacheCounters,
+    /// Told of every notifier write.
+    pub hooks: ChangeHooks,
+    pub clock: Clock,
+}
+
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Store {
+    pub notifiers: NotifierStore,
+    pub principals: Principals,
+    db: DatabaseConnection,
+    clock: Clock,
+}
+
+impl Store {
+    /// Starts the writer (on SQLite, its connection and batching task) and builds the
+    /// caches, empty.
+    pub async fn open(options: StoreOptions) -> notifier_persistence::Result<Self> {
+        let db = options.db;
+        let writer = Writer::start(db.clone(), &options.database_url).await?;
+        let share = |parts: u64| options.cache_bytes / 13 * parts;
+        let items = ItemCache::new(options.counters, share(8));
+        let epochs = EpochReader::new(
+            db.clone(),
+            items.clone(),
+            writer.own_epochs().clone(),
+            options.clock.clone(),
+        );
+        let notifiers = NotifierStore::new(Parts {
+            db: db.clone(),
+            writer,
+            secrets: options.secrets,
+            render: options.render,
+            epochs: epochs.clone(),
+            items,
+            hooks: options.hooks,
+            list_budget: share(5),
+        });
+        Ok(Self {
+            notifiers,
+            principals: Principals::new(db.clone(), epochs),
+            db,
+            clock: options.clock,
+        })
+    }
+
+    /// Whether the database answers and takes writes (`/readyz`).
+    pub async fn ready(&self) -> Result<(), NotReady> {
+        notifier_persistence::ready(&self.db).await
+    }
+
+    /// Open and idle database connections, for the metrics endpoint.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        notifier_persistence::pool_stats(&self.db)
+    }
+
+    /// The clock the caches measure staleness by (tests move it instead of sleeping).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+}
