@@ -11,6 +11,7 @@ mod m20261126_000003_create_api_tokens;
 mod m20261126_000004_create_email_notifiers;
 mod m20261126_000005_create_server_meta;
 mod m20261126_000006_track_notifier_changes;
+mod m20261202_000007_stripe_the_data_epoch;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_email_notifiers::Migration),
             Box::new(m20261126_000005_create_server_meta::Migration),
             Box::new(m20261126_000006_track_notifier_changes::Migration),
+            Box::new(m20261202_000007_stripe_the_data_epoch::Migration),
         ]
     }
 }

@@ -2,9 +2,15 @@
 //! with any user, grant or token change (advanced here by the commands that make them), the
 //! data epoch with any notifier write (advanced by a database trigger). Servers cache token
 //! lookups and notifier reads under them and still see every change on the next request.
+//!
+//! The data epoch is a row of `server_meta` on SQLite and, on PostgreSQL, the sum of the
+//! striped counters in `data_epoch_stripes` (so concurrent writers do not queue on one row;
+//! see migration 7).
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement,
+};
 
 use crate::Result;
 use crate::entities::server_meta;
@@ -21,8 +27,30 @@ pub struct Epochs {
     pub data: i64,
 }
 
+/// Both markers on PostgreSQL, as (name, value) rows like `server_meta`'s.
+const POSTGRES_EPOCHS: &str = "SELECT name, value FROM server_meta WHERE name = 'auth_epoch' \
+     UNION ALL SELECT 'data_epoch', CAST(COALESCE(SUM(value), 0) AS TEXT) FROM data_epoch_stripes";
+
+const POSTGRES_DATA_EPOCH: &str =
+    "SELECT CAST(COALESCE(SUM(value), 0) AS TEXT) AS value FROM data_epoch_stripes";
+
 /// The current markers, in one query.
 pub async fn current(db: &impl ConnectionTrait) -> Result<Epochs> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let rows = db
+            .query_all_raw(Statement::from_string(DbBackend::Postgres, POSTGRES_EPOCHS))
+            .await?;
+        let mut epochs = Epochs::default();
+        for row in rows {
+            let (name, value): (String, String) =
+                (row.try_get("", "name")?, row.try_get("", "value")?);
+            match name.as_str() {
+                AUTH_EPOCH => epochs.auth = value,
+                _ => epochs.data = parse_data_epoch(&value)?,
+            }
+        }
+        return Ok(epochs);
+    }
     let rows = server_meta::Entity::find()
         .filter(server_meta::Column::Name.is_in([AUTH_EPOCH, DATA_EPOCH]))
         .all(db)
@@ -39,6 +67,16 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Epochs> {
 
 /// The data epoch alone.
 pub async fn data(db: &impl ConnectionTrait) -> Result<i64> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                POSTGRES_DATA_EPOCH,
+            ))
+            .await?;
+        let value: Option<String> = row.map(|row| row.try_get("", "value")).transpose()?;
+        return parse_data_epoch(value.as_deref().unwrap_or_default());
+    }
     let row = server_meta::Entity::find_by_id(DATA_EPOCH).one(db).await?;
     parse_data_epoch(row.map(|row| row.value).as_deref().unwrap_or_default())
 }

@@ -43,9 +43,10 @@
 //! instances write at once, a single counter row would serialize every notifier write in
 //! the cluster on its row lock (measured: creates capped at ~1,500/s). There the data epoch
 //! is the **sum of 64 striped counters** (`data_epoch_stripes`): a statement trigger adds 1
-//! to a randomly chosen stripe, so two concurrent writes wait for each other only when they
-//! pick the same stripe (1 in 64), and readers read the sum in the same single query as the
-//! auth epoch. The sum keeps every property the caches rely on: each committed write raises
+//! to the stripe its transaction's id picks (`txid_current() % 64`), so concurrent writes,
+//! which get consecutive ids, rarely wait for each other, a transaction that writes twice
+//! uses one stripe (no lock-order deadlock), and readers read the sum in the same single
+//! query as the auth epoch. The sum keeps every property the caches rely on: each committed write raises
 //! it, a later snapshot never sees a smaller sum, and a snapshot that misses a commit sees a
 //! smaller sum than one that includes it. Alternatives considered:
 //! LISTEN/NOTIFY takes a database-wide lock at commit for every notifying transaction (the
