@@ -55,7 +55,7 @@ fn parse_data_epoch(value: &str) -> Result<i64> {
 pub(crate) async fn advance(db: &impl ConnectionTrait) -> Result<()> {
     let row = server_meta::ActiveModel {
         name: Set(AUTH_EPOCH.to_owned()),
-        value: Set(crate::tokens::generate_key()),
+        value: Set(crate::keys::generate_key()),
     };
     server_meta::Entity::insert(row)
         .on_conflict(

@@ -9,6 +9,7 @@ mod connect;
 mod entities;
 pub mod epochs;
 mod error;
+mod keys;
 mod migrate;
 pub mod notifiers;
 mod own_epochs;
