@@ -12,6 +12,7 @@ mod error;
 mod keys;
 mod migrate;
 pub mod notifiers;
+mod or_ignore;
 mod own_epochs;
 mod readiness;
 mod secret_box;

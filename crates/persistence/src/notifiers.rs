@@ -8,12 +8,13 @@ use notifier_domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::entities::email_notifier::{self, ActiveModel, Column, Entity, Model};
 use crate::error::is_unique_violation;
+use crate::or_ignore::or_ignore;
 use crate::{Error, Result, SecretBox, WriteEpoch, Writer};
 
 /// Stores a new notifier; a taken name (the unique index decides) is [`Error::NameTaken`].
@@ -168,7 +169,7 @@ async fn try_update(
     let mut statement = writer.backend().build(&update);
     if writer.backend() == DbBackend::Sqlite {
         // A taken name updates nothing instead of failing, so a batch of writes survives it.
-        statement.sql = statement.sql.replacen("UPDATE ", "UPDATE OR IGNORE ", 1);
+        statement = or_ignore(statement).map_err(|e| DbErr::Custom(e.to_string()))?;
     }
     let written = writer.write(statement).await?;
     Ok(match written.rows.first() {
