@@ -77,7 +77,7 @@ const READ_ROWS_BUFFERED: usize = 4096;
 pub(crate) async fn connect_sqlite_writer(url: &str) -> Result<DatabaseConnection, DbErr> {
     open(url, Some(1), true, |opts| {
         opts.statement_cache_capacity(WRITER_SCRIPTS_KEPT)
-            .row_buffer_size(2 * crate::writes::MAX_BATCH + 8)
+            .row_buffer_size(2 * crate::writer::MAX_BATCH + 8)
     })
     .await
 }

@@ -18,7 +18,7 @@ mod readiness;
 mod secret_box;
 pub mod tokens;
 pub mod users;
-mod writes;
+mod writer;
 
 pub use bootstrap::{ADMIN_USERNAME, Bootstrap, bootstrap_admin};
 pub use connect::{Backend, connect};
@@ -28,7 +28,7 @@ pub use own_epochs::OwnEpochs;
 pub use readiness::NotReady;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 pub use secret_box::{SecretBox, SecretKeyError};
-pub use writes::{WriteEpoch, Writer};
+pub use writer::{WriteEpoch, Writer};
 
 /// Whether the database answers and takes writes, within a couple of seconds; `/readyz`
 /// uses it.
