@@ -33,7 +33,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let address = listener.local_addr()?;
-        let writer = notifier_persistence::Writer::start(db.clone(), &settings.database.url)
+        let writer = notifier_persistence::Writer::start(db.clone())
             .await
             .context("cannot open the database for writing")?;
         let caches = Caches::new(

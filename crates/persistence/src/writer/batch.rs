@@ -17,7 +17,7 @@ use crate::OwnEpochs;
 /// Writes committed in one transaction at most; more wait for the next one. Batches are
 /// cut to a power of two and sorted by statement, so few distinct scripts exist and the
 /// writer connection keeps them prepared: parsing a script costs more than running it.
-pub(crate) const MAX_BATCH: usize = 32;
+pub(super) const MAX_BATCH: usize = 32;
 /// Writes waiting for a batch before callers queue on the channel itself.
 const QUEUE_DEPTH: usize = 1024;
 

@@ -18,12 +18,12 @@
 //! on the shared pool, and its error is the caller's to interpret.
 
 mod batch;
+mod connection;
 mod outcome;
 mod script;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
 
-pub(crate) use batch::MAX_BATCH;
 pub use outcome::WriteEpoch;
 pub(crate) use outcome::{WriteError, Written};
 
@@ -39,15 +39,16 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// On SQLite, opens the one connection all writes use (its page cache stays valid,
-    /// since no other connection of ours writes) and starts the task that commits queued
-    /// writes through it; the task ends with the last clone.
-    pub async fn start(db: DatabaseConnection, url: &str) -> Result<Self> {
+    /// On SQLite, opens the one connection all writes use, with the settings of `db`'s
+    /// pool, and starts the task that commits queued writes through it; the task ends
+    /// with the last clone.
+    pub async fn start(db: DatabaseConnection) -> Result<Self> {
         let own = OwnEpochs::default();
         let batches = match db.get_database_backend() {
             DbBackend::Sqlite => {
-                let writer = crate::connect::connect_sqlite_writer(url).await?;
-                let connection = writer.get_sqlite_connection_pool().clone();
+                let connection = connection::open(db.get_sqlite_connection_pool())
+                    .await
+                    .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e.into())))?;
                 Some(batch::Queue::start(connection, own.clone()))
             }
             _ => None,
