@@ -111,7 +111,7 @@ async fn commit(pool: &SqlitePool, jobs: Vec<Job>, own: &OwnEpochs) {
 
 /// Runs the statements as one script in one transaction; any failure rolls all of them
 /// back.
-async fn run(
+pub(super) async fn run(
     pool: &SqlitePool,
     statements: &[&Statement],
 ) -> Result<Committed<QueryResult>, sqlx::Error> {

@@ -21,6 +21,8 @@ mod batch;
 mod connection;
 mod outcome;
 mod script;
+#[cfg(test)]
+mod tests;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
 
