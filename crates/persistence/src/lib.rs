@@ -3,6 +3,31 @@
 //! Repository functions take `&impl ConnectionTrait` so they compose inside transactions,
 //! and return domain types, never SeaORM models. Passwords pass through [`SecretBox`] on
 //! their way in and out; tokens are kept as SHA-256 hashes only.
+//!
+//! # Notifier writes
+//!
+//! Creating, updating and deleting notifiers go through a [`Writer`], a statement at a
+//! time, each committed before its caller hears of it, with the rows it returned and
+//! where it stands in the data epoch's sequence ([`WriteEpoch`]). A database trigger
+//! moves the data epoch on every notifier write, whoever makes it.
+//!
+//! - **SQLite**: every write goes through one writer connection, opened with the shared
+//!   pool's settings. The writes that queue while a batch commits are committed together,
+//!   up to 32 per transaction (a power of two), as one script: `BEGIN IMMEDIATE`, the
+//!   epoch, then each statement followed by the epoch, `COMMIT`. Each epoch is read inside
+//!   the transaction right after its statement, so it is exact ([`WriteEpoch::Exact`]),
+//!   and the server records the ranges its batches wrote ([`OwnEpochs`]). If one statement
+//!   fails, its whole batch is rolled back and every write in it fails (as the database
+//!   being unavailable), so the statements skip a conflict instead of failing on it
+//!   (`ON CONFLICT DO NOTHING`, `UPDATE OR IGNORE`) and the repository reads "no row" as
+//!   the conflict.
+//! - **PostgreSQL**: each statement runs directly on the shared pool, in autocommit, and
+//!   its error is its own (the repository reports a unique violation as a taken name).
+//!   The epoch is read after the commit, so others' writes may be counted in it: the
+//!   write is at most there ([`WriteEpoch::AtMost`], or [`WriteEpoch::Unknown`] when that
+//!   read fails). Nothing is recorded in [`OwnEpochs`].
+//!
+//! Users, grants and tokens are written directly on the connection given, as are reads.
 
 mod bootstrap;
 mod connect;
