@@ -73,10 +73,7 @@ impl Writer {
     }
 
     /// Runs one statement and returns the rows it returned, once they are committed.
-    pub(crate) async fn execute(
-        &self,
-        statement: Statement,
-    ) -> std::result::Result<Written, WriteError> {
+    pub(crate) async fn execute(&self, statement: Statement) -> Result<Written, WriteError> {
         match &self.batches {
             Some(batches) => batches.execute(statement).await,
             None => self.execute_directly(statement).await,
@@ -85,10 +82,7 @@ impl Writer {
 
     /// The statement alone, in autocommit; the epoch is read after the commit, so others'
     /// writes may be counted in it too.
-    async fn execute_directly(
-        &self,
-        statement: Statement,
-    ) -> std::result::Result<Written, WriteError> {
+    async fn execute_directly(&self, statement: Statement) -> Result<Written, WriteError> {
         let rows = self
             .db
             .query_all_raw(statement)
