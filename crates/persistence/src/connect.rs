@@ -2,15 +2,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::postgres::PgConnectOptions;
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
-
-use crate::readiness::{SQLITE_NO_OP_WRITE, is_sqlite_read_only};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -53,44 +51,18 @@ impl Backend {
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A pooled connection unused this long is pinged before it is handed out.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
-
-/// How long the first connection at start may take before start-up gives up.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Connects, creating a SQLite file (and its folder) on first use.
-pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
-    open(url, max_connections, false, |opts| {
-        opts.row_buffer_size(READ_ROWS_BUFFERED)
-    })
-    .await
-}
+pub(crate) const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
 /// Rows a SQLite connection's thread may hand over before the reader takes them. With
 /// sqlx's default (50) a longer result (a block of notifiers, a list's ids) makes the
 /// thread wait for every further row: a thread wake-up per row, 12 ms for a block.
 const READ_ROWS_BUFFERED: usize = 4096;
 
-/// The one SQLite connection that commits write batches: each batch is one script, and
-/// scripts differ in length, so it keeps fewer of them prepared than a pool connection
-/// keeps single statements, and it takes a batch's results in one go.
-pub(crate) async fn connect_sqlite_writer(url: &str) -> Result<DatabaseConnection, DbErr> {
-    open(url, Some(1), true, |opts| {
-        opts.statement_cache_capacity(WRITER_SCRIPTS_KEPT)
-            .row_buffer_size(2 * crate::writes::MAX_BATCH + 8)
-    })
-    .await
-}
+/// How long the first connection at start may take before start-up gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Prepared batch scripts the writer keeps (see `writes`).
-const WRITER_SCRIPTS_KEPT: usize = 24;
-
-async fn open(
-    url: &str,
-    max_connections: Option<u32>,
-    sqlite_writer: bool,
-    sqlite_extra: fn(SqliteConnectOptions) -> SqliteConnectOptions,
-) -> Result<DatabaseConnection, DbErr> {
+/// Connects, creating a SQLite file (and its folder) on first use.
+pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     let backend = Backend::of_url(url).ok_or_else(|| {
         DbErr::Custom("database.url must start with sqlite: or postgres://".into())
     })?;
@@ -109,15 +81,15 @@ async fn open(
         // checked.
         .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false)
-        // These apply to every pooled connection; a PRAGMA through the pool would set one.
+        // These apply to every pooled connection (a PRAGMA through the pool would set one),
+        // and to the writer's, which is opened from this pool's options.
         .map_sqlx_sqlite_opts(move |opts| {
-            let opts = opts
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            opts.busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .create_if_missing(true);
-            sqlite_extra(opts)
+                .create_if_missing(true)
+                .row_buffer_size(READ_ROWS_BUFFERED)
         })
         .map_sqlx_postgres_pool_opts({
             let failures = Arc::clone(&failures);
@@ -146,9 +118,6 @@ async fn open(
                 })
             }
         });
-    if sqlite_writer {
-        replace_read_only_writer(&mut options);
-    }
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(move |info| {
         if info.failed {
@@ -156,33 +125,6 @@ async fn open(
         }
     });
     Ok(db)
-}
-
-/// A SQLite connection keeps the mode its file had when it was opened: one opened while
-/// the file was write-protected fails every write even after the file is writable again.
-/// Each new writer connection tries a no-op write once; one that was opened read-only is
-/// replaced at its next checkout, so the first write after the file recovers succeeds.
-/// The writer pool holds one connection, so one flag describes it.
-fn replace_read_only_writer(options: &mut ConnectOptions) {
-    let opened_read_only = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&opened_read_only);
-    options
-        .map_sqlx_sqlite_pool_opts(move |pool| {
-            let flag = Arc::clone(&flag);
-            pool.after_connect(move |conn, _| {
-                let flag = Arc::clone(&flag);
-                Box::pin(async move {
-                    let tried = sqlx::query(SQLITE_NO_OP_WRITE).execute(&mut *conn).await;
-                    let read_only = tried.is_err_and(|e| is_sqlite_read_only(&e));
-                    flag.store(read_only, Ordering::Relaxed);
-                    Ok(())
-                })
-            })
-        })
-        .map_sqlx_sqlite_before_acquire(move |_, _| {
-            let usable = !opened_read_only.swap(false, Ordering::Relaxed);
-            Box::pin(async move { Ok(usable) })
-        });
 }
 
 /// When a statement last failed on this pool, or it last opened a connection.

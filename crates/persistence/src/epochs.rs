@@ -23,7 +23,8 @@ const DATA_EPOCH: &str = "data_epoch";
 pub struct Epochs {
     /// Users, grants, tokens; empty before the first change.
     pub auth: String,
-    /// Notifiers: how many notifier rows have been written, counted by the database.
+    /// Notifiers: rises with every committed notifier write (SQLite: one per row written;
+    /// PostgreSQL: one per writing statement), counted by the database.
     pub data: i64,
 }
 
@@ -93,7 +94,7 @@ fn parse_data_epoch(value: &str) -> Result<i64> {
 pub(crate) async fn advance(db: &impl ConnectionTrait) -> Result<()> {
     let row = server_meta::ActiveModel {
         name: Set(AUTH_EPOCH.to_owned()),
-        value: Set(crate::tokens::generate_key()),
+        value: Set(crate::keys::generate_key()),
     };
     server_meta::Entity::insert(row)
         .on_conflict(

@@ -3,20 +3,47 @@
 //! Repository functions take `&impl ConnectionTrait` so they compose inside transactions,
 //! and return domain types, never SeaORM models. Passwords pass through [`SecretBox`] on
 //! their way in and out; tokens are kept as SHA-256 hashes only.
+//!
+//! # Notifier writes
+//!
+//! Creating, updating and deleting notifiers go through a [`Writer`], a statement at a
+//! time, each committed before its caller hears of it, with the rows it returned and
+//! where it stands in the data epoch's sequence ([`WriteEpoch`]). A database trigger
+//! moves the data epoch on every notifier write, whoever makes it.
+//!
+//! - **SQLite**: every write goes through one writer connection, opened with the shared
+//!   pool's settings. The writes that queue while a batch commits are committed together,
+//!   up to 32 per transaction (a power of two), as one script: `BEGIN IMMEDIATE`, the
+//!   epoch, then each statement followed by the epoch, `COMMIT`. Each epoch is read inside
+//!   the transaction right after its statement, so it is exact ([`WriteEpoch::Exact`]),
+//!   and the server records the ranges its batches wrote ([`OwnEpochs`]). If one statement
+//!   fails, its whole batch is rolled back and every write in it fails (as the database
+//!   being unavailable), so the statements skip a conflict instead of failing on it
+//!   (`ON CONFLICT DO NOTHING`, `UPDATE OR IGNORE`) and the repository reads "no row" as
+//!   the conflict.
+//! - **PostgreSQL**: each statement runs directly on the shared pool, in autocommit, and
+//!   its error is its own (the repository reports a unique violation as a taken name).
+//!   The epoch is read after the commit, so others' writes may be counted in it: the
+//!   write is at most there ([`WriteEpoch::AtMost`], or [`WriteEpoch::Unknown`] when that
+//!   read fails). Nothing is recorded in [`OwnEpochs`].
+//!
+//! Users, grants and tokens are written directly on the connection given, as are reads.
 
 mod bootstrap;
 mod connect;
 mod entities;
 pub mod epochs;
 mod error;
+mod keys;
 mod migrate;
 pub mod notifiers;
+mod or_ignore;
 mod own_epochs;
 mod readiness;
 mod secret_box;
 pub mod tokens;
 pub mod users;
-mod writes;
+mod writer;
 
 pub use bootstrap::{ADMIN_USERNAME, Bootstrap, bootstrap_admin};
 pub use connect::{Backend, connect};
@@ -26,7 +53,7 @@ pub use own_epochs::OwnEpochs;
 pub use readiness::NotReady;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 pub use secret_box::{SecretBox, SecretKeyError};
-pub use writes::{WriteEpoch, Writer};
+pub use writer::{WriteEpoch, Writer};
 
 /// Whether the database answers and takes writes, within a couple of seconds; `/readyz`
 /// uses it.

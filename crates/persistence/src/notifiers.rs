@@ -8,12 +8,14 @@ use notifier_domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::entities::email_notifier::{self, ActiveModel, Column, Entity, Model};
 use crate::error::is_unique_violation;
+use crate::or_ignore::or_ignore;
+use crate::writer::WriteError;
 use crate::{Error, Result, SecretBox, WriteEpoch, Writer};
 
 /// Stores a new notifier; a taken name (the unique index decides) is [`Error::NameTaken`].
@@ -43,7 +45,10 @@ pub async fn create(
         .on_conflict(OnConflict::column(Column::NameKey).do_nothing().to_owned())
         .into_query();
     insert.returning_all();
-    let written = writer.write(writer.backend().build(&insert)).await?;
+    let written = writer
+        .execute(writer.backend().build(&insert))
+        .await
+        .map_err(write_failed)?;
     let row = written.rows.first().ok_or(Error::NameTaken)?;
     Ok((
         to_domain(Model::from_query_result(row, "")?, secrets)?,
@@ -168,9 +173,9 @@ async fn try_update(
     let mut statement = writer.backend().build(&update);
     if writer.backend() == DbBackend::Sqlite {
         // A taken name updates nothing instead of failing, so a batch of writes survives it.
-        statement.sql = statement.sql.replacen("UPDATE ", "UPDATE OR IGNORE ", 1);
+        statement = or_ignore(statement).map_err(|e| DbErr::Custom(e.to_string()))?;
     }
-    let written = writer.write(statement).await?;
+    let written = writer.execute(statement).await.map_err(write_failed)?;
     Ok(match written.rows.first() {
         Some(row) => Updated::Row(
             to_domain(Model::from_query_result(row, "")?, secrets)?,
@@ -217,7 +222,10 @@ pub async fn delete(writer: &Writer, id: i64) -> Result<WriteEpoch> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
     let mut delete = Entity::delete_by_id(id).into_query();
     delete.returning_col(Column::Id);
-    let written = writer.write(writer.backend().build(&delete)).await?;
+    let written = writer
+        .execute(writer.backend().build(&delete))
+        .await
+        .map_err(write_failed)?;
     if written.rows.is_empty() {
         Err(Error::NotFound)
     } else {
@@ -344,11 +352,12 @@ fn escape_like(term: &str) -> String {
         .replace('_', "\\_")
 }
 
-pub(crate) fn name_conflict(err: sea_orm::DbErr) -> Error {
-    if is_unique_violation(&err) {
-        Error::NameTaken
-    } else {
-        err.into()
+/// A failed write, a row refused by the unique name index reported as a taken name
+/// (PostgreSQL; on SQLite the statements skip such a row instead of failing).
+fn write_failed(err: WriteError) -> Error {
+    match err {
+        WriteError::Failed(e) if is_unique_violation(&e) => Error::NameTaken,
+        other => other.into(),
     }
 }
 

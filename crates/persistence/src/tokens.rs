@@ -11,10 +11,8 @@ use crate::entities::{api_token, user};
 use crate::users::{self, db_id};
 use crate::{Error, Result};
 
-/// 160 random bits as 40 hex characters, the shape of DRF's keys.
-pub fn generate_key() -> String {
-    hex::encode(rand::random::<[u8; 20]>())
-}
+/// Token keys; also the bootstrap token generated at first start.
+pub use crate::keys::generate_key;
 
 pub fn hash_key(key: &str) -> String {
     hex::encode(digest(key))
@@ -77,11 +75,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_are_160_bit_hex_and_hashes_are_sha256_hex() {
-        let key = generate_key();
-        assert_eq!(key.len(), 40);
-        assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(key, generate_key());
+    fn hashes_are_sha256_hex() {
         assert_eq!(
             hash_key("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -42,7 +42,6 @@ impl Application {
         let forget = mailer.clone();
         let store = Store::open(StoreOptions {
             db,
-            database_url: settings.database.url.clone(),
             secrets,
             render: std::sync::Arc::new(NotifierBodies {
                 expose_passwords: settings.security.expose_passwords,

@@ -12,8 +12,6 @@ use crate::{CacheCounters, ChangeHooks, Clock, NotifierStore, Principals, Render
 /// What [`Store::open`] needs.
 pub struct StoreOptions {
     pub db: DatabaseConnection,
-    /// `database.url`, for the SQLite writer's own connection.
-    pub database_url: String,
     pub secrets: SecretBox,
     /// How notifiers look in responses.
     pub render: Arc<dyn Render>,
@@ -41,7 +39,7 @@ impl Store {
     /// caches, empty.
     pub async fn open(options: StoreOptions) -> notifier_persistence::Result<Self> {
         let db = options.db;
-        let writer = Writer::start(db.clone(), &options.database_url).await?;
+        let writer = Writer::start(db.clone()).await?;
         let share = |parts: u64| options.cache_bytes / 13 * parts;
         let items = ItemCache::new(options.counters, share(8));
         let epochs = EpochReader::new(
