@@ -16,8 +16,8 @@
 # --only runs just the named scenarios (healthz, get_one, list, create, patch, unauth);
 # /healthz always runs, as the ratios' base. --raw also prints wrk's own report per
 # scenario. --vs-drf runs the same scenarios
-# against the DRF reference (DRF_DIR, default ../shared/reference/drf) and prints
-# notifier/DRF ratios.
+# against the DRF reference, which is not part of this repository: DRF_DIR must name the
+# directory holding its `notifier` launcher. It prints notifier/DRF ratios.
 #
 # Quick smoke run (what CI runs):  bench/run.sh --duration 1s --notifiers 50 --no-build
 #
@@ -31,7 +31,7 @@ export LC_ALL=C
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR="$ROOT/bench"
-DRF_DIR=${DRF_DIR:-$(cd "$ROOT/.." && pwd)/shared/reference/drf}
+DRF_DIR=${DRF_DIR:-}
 API=/api/notifications/notifiers/email
 
 DURATION=10s
@@ -85,6 +85,9 @@ done
 [ "$CONNS" -ge "$THREADS" ] || die "--connections must be >= --threads (wrk needs one per thread)"
 if [ -n "$DB_URL" ]; then
   [[ $DB_URL =~ ^postgres(ql)?:// ]] || die "--db must be a postgres://... URL (got '$DB_URL')"
+fi
+if [ "$VS_DRF" = 1 ] && [ -z "$DRF_DIR" ]; then
+  die "--vs-drf needs DRF_DIR: the directory of the DRF reference's notifier launcher"
 fi
 
 # ---------------------------------------------------------------------------- tools

@@ -1,5 +1,5 @@
 //! Time limits of one exchange: each step has `smtp.timeout_secs`, and the whole check or
-//! send has `smtp.total_timeout_secs` (spec/API.md §11), whichever ends first.
+//! send has `smtp.total_timeout_secs` (docs/API.md §11), whichever ends first.
 //!
 //! Without the overall limit a slow server could hold a request for the step limit times
 //! the number of commands: ten recipients at 1.4 s a reply took 22 s.

@@ -15,7 +15,7 @@ use rustls::CertificateError;
 
 pub type Result<T, E = MailError> = std::result::Result<T, E>;
 
-/// The most an error quotes of the server's words, in characters (spec/API.md §11).
+/// The most an error quotes of the server's words, in characters (docs/API.md §11).
 pub(crate) const MAX_QUOTED_CHARS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]

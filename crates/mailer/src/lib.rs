@@ -1,9 +1,9 @@
-//! SMTP delivery for stored email notifiers (spec/API.md §5), on lettre's async SMTP client.
+//! SMTP delivery for stored email notifiers (docs/API.md §5), on lettre's async SMTP client.
 //!
 //! The web layer builds one [`Mailer`] at start-up and passes each request the notifier's
 //! [`SmtpSettings`]; nothing here reads configuration, the database or globals. Every
 //! error's `Display` is safe to show a client: never the password, and of the server's
-//! words only its reply lines, cleaned (spec/API.md §11). Outbound policy
+//! words only its reply lines, cleaned (docs/API.md §11). Outbound policy
 //! (denied and allowed networks and ports, no password over plain text) is checked on the
 //! resolved addresses before any connection. This crate does not log; the caller logs one
 //! line per send.

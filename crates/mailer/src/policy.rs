@@ -1,4 +1,4 @@
-//! Where the mailer may connect (spec/API.md §11): the operator's networks and ports,
+//! Where the mailer may connect (docs/API.md §11): the operator's networks and ports,
 //! checked against the resolved addresses themselves. The addresses checked are the ones
 //! connected to, so a name that resolves differently a moment later (DNS rebinding)
 //! gains nothing.

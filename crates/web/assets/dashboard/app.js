@@ -1,5 +1,5 @@
 /*
- * notifier staff dashboard (spec/API.md §8): one ES module, no build step, no dependencies.
+ * notifier staff dashboard (docs/API.md §8): one ES module, no build step, no dependencies.
  * It only talks to the public REST API with the pasted token, so it can do nothing the API
  * would not let that token do. The page's CSP forbids inline script and inline styles:
  * visibility is switched with the `hidden` attribute and classes, never inline styles.
