@@ -7,8 +7,6 @@
 mod reads;
 mod writes;
 
-pub use writes::Created;
-
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -42,6 +40,13 @@ pub struct NotifierStore {
     /// Misses that would load the same thing wait for one load.
     loads: LoadLocks,
     hooks: ChangeHooks,
+}
+
+/// A notifier just created.
+pub struct Created {
+    pub id: i64,
+    /// Its response body.
+    pub body: Bytes,
 }
 
 /// What [`NotifierStore`] is built from; the rest it makes itself.

@@ -5,15 +5,8 @@ use notifier_domain::{FieldErrors, NewNotifier, NotifierChanges};
 use notifier_persistence::{Error as DbError, notifiers};
 use serde_json::{Map, Value};
 
-use super::NotifierStore;
+use super::{Created, NotifierStore};
 use crate::{Error, Result};
-
-/// A notifier just created.
-pub struct Created {
-    pub id: i64,
-    /// Its response body.
-    pub body: Bytes,
-}
 
 impl NotifierStore {
     pub async fn create(&self, new: NewNotifier) -> Result<Created> {
