@@ -8,7 +8,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::AuthOutcome;
+use super::outcome::AuthOutcome;
 use super::header::{Credentials, parse};
 use crate::AppState;
 

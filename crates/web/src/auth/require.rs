@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use notifier_domain::{Permission, Principal};
 
-use super::AuthOutcome;
+use super::outcome::AuthOutcome;
 use crate::ApiError;
 
 /// A permission an endpoint needs, named by a marker type.
