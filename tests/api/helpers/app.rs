@@ -47,7 +47,10 @@ impl Default for AppOptions {
             cors_allowed_origins: Vec::new(),
             smtp_timeout_secs: 2,
             smtp_extra_ca_file: None,
-            cache_max_memory_mb: notifier_server::settings::DEFAULT_CACHE_MB,
+            cache_max_memory_mb: Settings::defaults()
+                .expect("the built-in defaults load")
+                .cache
+                .max_memory_mb,
             extra: ExtraConfig::default(),
         }
     }
