@@ -200,15 +200,15 @@ async fn usage_errors_exit_2(backend: Backend) {
 }
 
 async fn migrate_is_idempotent(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
 
     for run in 1..=2 {
         let output = run_cli(&config, &["migrate"]).await;
 
         assert_success(&output, &format!("migrate, run {run}"));
     }
-    let app = env.launch(env.options.clone()).await;
+    let app = env.launch(env.settings.clone()).await;
     assert_status(&app.get(NOTIFIERS, &app.admin_token).await, 200);
     assert_success(
         &app.cli(&["migrate"]).await,
@@ -235,10 +235,10 @@ async fn config_flag_may_follow_the_subcommand(backend: Backend) {
 }
 
 async fn unreadable_or_invalid_config_is_a_one_line_error(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
+    let env = TestEnv::new(backend).await;
     let missing = env.dir.path().join("missing.toml");
     let unknown_key = env.dir.path().join("unknown-key.toml");
-    let good = std::fs::read_to_string(env.write_config(&env.options)).expect("the config");
+    let good = std::fs::read_to_string(env.write_config(&env.settings)).expect("the config");
     std::fs::write(&unknown_key, good.replace("[smtp]", "[smtp]\nretries = 3")).expect("write");
 
     for config in [&missing, &unknown_key] {

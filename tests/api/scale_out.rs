@@ -15,8 +15,8 @@ backend_tests!(sqlite: [], postgres: [two_instances_share_one_database]);
 const NOTIFIERS: &str = "/api/notifications/notifiers/email";
 
 async fn two_instances_share_one_database(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let config = config.to_str().expect("utf-8 path");
     let args = ["--config", config, "serve"];
 
@@ -32,7 +32,7 @@ async fn two_instances_share_one_database(backend: Backend) {
     );
 
     let client = http_client();
-    let admin = token_header(&env.options.admin_token);
+    let admin = token_header(&env.admin_token());
     let call = |method: reqwest::Method, base: &str, path: &str, body: Option<Value>| {
         let mut request = client
             .request(method, format!("{base}{path}"))
