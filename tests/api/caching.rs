@@ -48,7 +48,7 @@ async fn own_writes_show_at_once_despite_warm_caches(backend: Backend) {
 
 async fn another_instances_writes_show_within_the_bound(backend: Backend) {
     let reader = spawn_app(backend).await;
-    let writer = reader.sibling(reader.options.clone()).await;
+    let writer = reader.sibling(|_| {}).await;
     let item = notifier_path(id_of(&writer.create_named("before").await));
     reader.settle();
     let (one, page) = warm(&reader, &item).await;
@@ -109,7 +109,7 @@ async fn racing_writes_and_reads_leave_the_stored_notifier_cached(backend: Backe
     assert!(patched.iter().all(|status| *status == 200), "{patched:?}");
     assert!(read.iter().all(|status| *status == 200), "{read:?}");
 
-    let fresh = app.sibling(app.options.clone()).await;
+    let fresh = app.sibling(|_| {}).await;
     let stored = fresh.get(&item, &fresh.admin_token).await.json();
     for _ in 0..3 {
         assert_eq!(app.get(&item, &app.admin_token).await.json(), stored);
@@ -120,7 +120,7 @@ async fn racing_writes_and_reads_leave_the_stored_notifier_cached(backend: Backe
 /// for one of them.
 async fn a_write_elsewhere_among_own_writes_is_noticed(backend: Backend) {
     let app = spawn_app(backend).await;
-    let other = app.sibling(app.options.clone()).await;
+    let other = app.sibling(|_| {}).await;
     let mine = notifier_path(id_of(&app.create_named("mine").await));
     let theirs = notifier_path(id_of(&app.create_named("theirs").await));
     app.settle();
@@ -165,7 +165,7 @@ async fn counter(app: &TestApp, name: &str) -> u64 {
 /// made elsewhere (and none by the instance's own writes).
 async fn the_cache_reports_its_work_on_metrics(backend: Backend) {
     let app = spawn_app(backend).await;
-    let other = app.sibling(app.options.clone()).await;
+    let other = app.sibling(|_| {}).await;
     let item = notifier_path(id_of(&app.create_named("counted").await));
     app.settle();
     let (loads, hits) = (
@@ -198,11 +198,7 @@ async fn the_cache_reports_its_work_on_metrics(backend: Backend) {
 /// `cache.max_memory_mb = 0` keeps nothing: every read is a load from the database, and
 /// reads still see every write.
 async fn without_cache_memory_every_read_loads(backend: Backend) {
-    let options = AppOptions {
-        cache_max_memory_mb: 0,
-        ..AppOptions::default()
-    };
-    let app = spawn_app_with(backend, options).await;
+    let app = spawn_app_with(backend, |settings| settings.cache.max_memory_mb = 0).await;
     let id = id_of(&app.create_named("uncached").await);
     let item = notifier_path(id);
     let loads = counter(&app, "notifier_cache_loads_total").await;

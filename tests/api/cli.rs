@@ -200,15 +200,15 @@ async fn usage_errors_exit_2(backend: Backend) {
 }
 
 async fn migrate_is_idempotent(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
 
     for run in 1..=2 {
         let output = run_cli(&config, &["migrate"]).await;
 
         assert_success(&output, &format!("migrate, run {run}"));
     }
-    let app = env.launch(env.options.clone()).await;
+    let app = env.launch(env.settings.clone()).await;
     assert_status(&app.get(NOTIFIERS, &app.admin_token).await, 200);
     assert_success(
         &app.cli(&["migrate"]).await,
@@ -235,10 +235,10 @@ async fn config_flag_may_follow_the_subcommand(backend: Backend) {
 }
 
 async fn unreadable_or_invalid_config_is_a_one_line_error(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
+    let env = TestEnv::new(backend).await;
     let missing = env.dir.path().join("missing.toml");
     let unknown_key = env.dir.path().join("unknown-key.toml");
-    let good = std::fs::read_to_string(env.write_config(&env.options)).expect("the config");
+    let good = std::fs::read_to_string(env.write_config(&env.settings)).expect("the config");
     std::fs::write(&unknown_key, good.replace("[smtp]", "[smtp]\nretries = 3")).expect("write");
 
     for config in [&missing, &unknown_key] {
@@ -252,6 +252,55 @@ async fn unreadable_or_invalid_config_is_a_one_line_error(backend: Backend) {
             config.display()
         );
     }
+}
+
+/// `notifier config ARGS...` run in `dir`, which has no config/ folder of its own.
+async fn print_config_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = tokio::process::Command::new(notifier_bin())
+        .args(args)
+        .arg("config")
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .expect("run notifier config");
+    assert_success(&output, "notifier config");
+    stdout_of(&output)
+}
+
+/// The defaults are built in: `notifier config` prints the same from any working directory,
+/// and with a config file it prints that file's settings, serialized with secrets redacted.
+#[tokio::test]
+async fn config_prints_the_settings_serialized_with_secrets_redacted() {
+    let mut env = TestEnv::new(Backend::Sqlite).await;
+    let defaults = Settings::defaults().expect("the built-in defaults load");
+
+    let printed = print_config_in(env.dir.path(), &[]).await;
+
+    assert_eq!(printed, defaults.redacted_toml().expect("serializes"));
+
+    env.settings.server.metrics_token = "metrics-token-0123456789abcdef".into();
+    env.settings.security.secret_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into();
+    env.settings.database.url = "postgres://app:db-pass-5e1@db.example.com/notifier".into();
+    let admin_token = env.admin_token();
+    let config = env.write_config(&env.settings);
+    let config = config.to_str().expect("a UTF-8 path");
+
+    let printed = print_config_in(env.dir.path(), &["--config", config]).await;
+
+    assert_eq!(printed, env.settings.redacted_toml().expect("serializes"));
+    for secret in [
+        "metrics-token-0123456789abcdef",
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        "db-pass-5e1",
+        &admin_token,
+    ] {
+        assert!(!printed.contains(secret), "{secret} leaked:\n{printed}");
+    }
+    assert!(
+        printed.contains("url = \"postgres://app:***@db.example.com/notifier\"\n"),
+        "{printed}"
+    );
 }
 
 backend_tests!(

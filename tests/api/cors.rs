@@ -11,13 +11,9 @@ const OTHER_ORIGIN: &str = "https://evil.example.net";
 const ALLOW_METHODS: &str = "DELETE, GET, OPTIONS, PATCH, POST, PUT";
 
 async fn app_allowing(backend: Backend, origins: &[&str]) -> TestApp {
-    spawn_app_with(
-        backend,
-        AppOptions {
-            cors_allowed_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
-            ..AppOptions::default()
-        },
-    )
+    spawn_app_with(backend, |settings| {
+        settings.server.cors_allowed_origins = origins.iter().map(|o| (*o).to_owned()).collect();
+    })
     .await
 }
 
@@ -295,8 +291,8 @@ async fn several_origins_each_get_their_own(backend: Backend) {
 /// The environment form: `NOTIFIER__SERVER__CORS_ALLOWED_ORIGINS`, comma-separated, and it
 /// wins over the config file's (empty) list.
 async fn origins_from_the_environment_are_comma_separated(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let config = config.to_str().expect("a UTF-8 path");
     let server = ServerProcess::start_with_env(
         &["--config", config, "serve"],

@@ -16,11 +16,10 @@ async fn reference_create_example_answers_201_with_every_field(backend: Backend)
 }
 
 async fn reference_create_example_echoes_the_password_when_exposed(backend: Backend) {
-    let options = AppOptions {
-        expose_passwords: true,
-        ..AppOptions::default()
-    };
-    let app = spawn_app_with(backend, options).await;
+    let app = spawn_app_with(backend, |settings| {
+        settings.security.expose_passwords = true
+    })
+    .await;
     let body = reference_create_body();
 
     let resp = app.post_json(NOTIFIERS, &body, &app.admin_token).await;

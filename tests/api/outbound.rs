@@ -6,8 +6,11 @@
 //! is refused before a packet leaves, and the tests count the connections the local
 //! servers got.
 
+use std::fmt::Debug;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use notifier_server::settings::SmtpSettings;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -18,22 +21,17 @@ const SMTP_PASSWORD: &str = "s3cret-Pass-7f3a";
 /// How long a test waits for mail that should arrive.
 const WAIT: Duration = Duration::from_secs(5);
 
-/// An app whose `[smtp]` section gets `smtp` appended, with a per-step timeout of
-/// `timeout_secs`.
-async fn app_with(backend: Backend, timeout_secs: u64, smtp: &str) -> TestApp {
-    let options = AppOptions {
-        smtp_timeout_secs: timeout_secs,
-        extra: ExtraConfig {
-            smtp: smtp.to_owned(),
-            ..ExtraConfig::default()
-        },
-        ..AppOptions::default()
-    };
-    spawn_app_with(backend, options).await
+/// An app with its `[smtp]` settings as `adjust` changes them.
+async fn app(backend: Backend, adjust: impl FnOnce(&mut SmtpSettings)) -> TestApp {
+    spawn_app_with(backend, |settings| adjust(&mut settings.smtp)).await
 }
 
-async fn app(backend: Backend, smtp: &str) -> TestApp {
-    app_with(backend, AppOptions::default().smtp_timeout_secs, smtp).await
+/// CIDR texts as a network list of the settings.
+fn networks<T: FromStr<Err: Debug>>(cidrs: &[&str]) -> Vec<T> {
+    cidrs
+        .iter()
+        .map(|cidr| cidr.parse().expect("a network in CIDR notation"))
+        .collect()
 }
 
 /// A plain-text server on 127.0.0.1 that wants AUTH (allowed without TLS).
@@ -102,7 +100,7 @@ async fn assert_both_fail(app: &TestApp, id: i64, detail: &str) -> (Resp, Resp) 
 }
 
 async fn link_local_metadata_address_is_refused_by_default(backend: Backend) {
-    let app = app(backend, "").await;
+    let app = spawn_app(backend).await;
     for (name, use_tls) in [("metadata-starttls", true), ("metadata-plain", false)] {
         let id = create(&app, &notifier(name, "169.254.169.254", 80, use_tls)).await;
 
@@ -121,10 +119,9 @@ async fn link_local_metadata_address_is_refused_by_default(backend: Backend) {
 
 async fn denied_loopback_is_refused_by_address_name_and_mapped_address(backend: Backend) {
     let server = plain_server(Quirks::default()).await;
-    let app = app(
-        backend,
-        "denied_networks = [\"127.0.0.0/8\", \"::1/128\"]\n",
-    )
+    let app = app(backend, |smtp| {
+        smtp.denied_networks = networks(&["127.0.0.0/8", "::1/128"]);
+    })
     .await;
     // `localhost` goes through DNS; the first address the resolver gives is named.
     let localhost = tokio::net::lookup_host(("localhost", server.port))
@@ -159,7 +156,10 @@ async fn denied_loopback_is_refused_by_address_name_and_mapped_address(backend: 
 
 async fn allowed_networks_leave_out_every_other_address(backend: Backend) {
     let server = plain_server(Quirks::default()).await;
-    let app = app(backend, "allowed_networks = [\"10.0.0.0/8\"]\n").await;
+    let app = app(backend, |smtp| {
+        smtp.allowed_networks = networks(&["10.0.0.0/8"])
+    })
+    .await;
     let id = create(&app, &notifier("outside", "127.0.0.1", server.port, false)).await;
 
     assert_both_fail(
@@ -174,7 +174,7 @@ async fn allowed_networks_leave_out_every_other_address(backend: Backend) {
 async fn allowed_ports_refuse_other_ports_and_admit_listed_ones(backend: Backend) {
     let listed = plain_server(Quirks::default()).await;
     let unlisted = plain_server(Quirks::default()).await;
-    let app = app(backend, &format!("allowed_ports = [{}]\n", listed.port)).await;
+    let app = app(backend, |smtp| smtp.allowed_ports = vec![listed.port]).await;
     let refused = create(
         &app,
         &notifier("unlisted", "127.0.0.1", unlisted.port, false),
@@ -201,7 +201,7 @@ async fn allowed_ports_refuse_other_ports_and_admit_listed_ones(backend: Backend
 
 async fn a_peer_that_is_not_an_smtp_server_is_not_quoted(backend: Backend) {
     let ssh = banner_server("SSH-2.0-OpenSSH_9.6\r\n").await;
-    let app = app(backend, "").await;
+    let app = spawn_app(backend).await;
     for (name, use_tls) in [("ssh-plain", false), ("ssh-starttls", true)] {
         let id = create(&app, &notifier(name, "127.0.0.1", ssh.port, use_tls)).await;
 
@@ -225,7 +225,7 @@ async fn a_long_reply_with_control_characters_is_cleaned_and_cut(backend: Backen
         ..Quirks::default()
     };
     let server = plain_server(quirks).await;
-    let app = app(backend, "").await;
+    let app = spawn_app(backend).await;
     let id = create(&app, &notifier("noisy", "127.0.0.1", server.port, false)).await;
     // Controls removed: "550 5.7.1 okok…okdone" (210 characters), cut to 199 and an ellipsis.
     let reply = format!("550 5.7.1 {}…", &"ok".repeat(98)[..189]);
@@ -253,7 +253,11 @@ async fn the_total_timeout_bounds_a_slow_server(backend: Backend) {
         ..Quirks::default()
     };
     let server = plain_server(quirks).await;
-    let app = app_with(backend, 1, "total_timeout_secs = 2\n").await;
+    let app = app(backend, |smtp| {
+        smtp.timeout_secs = 1;
+        smtp.total_timeout_secs = 2;
+    })
+    .await;
     let id = create(&app, &notifier("slow", "127.0.0.1", server.port, false)).await;
     let recipients: Vec<String> = (0..10).map(|n| format!("r{n}@example.com")).collect();
     let detail = "timed out after 2s (smtp.total_timeout_secs)";
@@ -278,7 +282,7 @@ async fn the_total_timeout_bounds_a_slow_server(backend: Backend) {
 
 async fn the_password_never_travels_in_plain_text_beyond_loopback(backend: Backend) {
     let server = plain_server(Quirks::default()).await;
-    let app = app(backend, "").await;
+    let app = spawn_app(backend).await;
     // TEST-NET-1: refused before any packet, so nothing is ever sent there.
     let remote = create(&app, &notifier("remote-plain", "192.0.2.10", 25, false)).await;
     let local = create(

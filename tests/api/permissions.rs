@@ -212,7 +212,7 @@ async fn forbidden_user_gets_403_before_body_or_lookup(backend: Backend) {
     let token = app.user_with_codes("reader", true, &[2830, 2832]).await;
     let auth = token_header(&token);
     let missing = notifier_path(999_999);
-    let oversized = vec![b' '; app.options.body_limit + 1];
+    let oversized = vec![b' '; app.settings.server.body_limit + 1];
     let cases: [(&str, &str, Option<&str>, Vec<u8>); 6] = [
         (
             "PATCH",
@@ -255,7 +255,7 @@ async fn forbidden_user_reading_a_missing_id_gets_403_not_404(backend: Backend) 
 
 async fn unauthenticated_request_gets_401_before_body_checks(backend: Backend) {
     let app = spawn_app(backend).await;
-    let oversized = vec![b' '; app.options.body_limit + 1];
+    let oversized = vec![b' '; app.settings.server.body_limit + 1];
     let cases: [(&str, Option<&str>, Vec<u8>); 4] = [
         ("POST", Some("text/plain"), b"hello".to_vec()),
         ("POST", Some("application/json"), b"{not json".to_vec()),

@@ -42,7 +42,7 @@ async fn readyz_is_503_while_sqlite_is_read_only(backend: Backend) {
         "the test database URL has mode=rwc"
     );
 
-    let read_only = launch_over(&app.dir, read_only_url, app.options.clone()).await;
+    let read_only = launch_over(&app.dir, read_only_url, app.settings.clone()).await;
 
     assert_not_ready(&readyz(&read_only).await, "read-only server");
     assert_ready(&readyz(&app).await, "writable server beside it");
@@ -74,7 +74,7 @@ async fn readyz_recovers_when_sqlite_becomes_writable_again(backend: Backend) {
         return;
     };
     // Opened now, its connections are read-only, as for a server started on a protected file.
-    let server = app.sibling(app.options.clone()).await;
+    let server = app.sibling(|_| {}).await;
     assert_not_ready(&readyz(&server).await, "while the file is immutable");
 
     drop(immutable);
@@ -141,12 +141,12 @@ fn database_name(url: &str) -> String {
 /// first requests afterwards succeed, with no failure per stale pooled connection and no
 /// seconds of 503s.
 async fn first_requests_after_an_outage_succeed(backend: Backend) {
-    let env = TestEnv::new(backend.clone(), AppOptions::default()).await;
+    let env = TestEnv::new(backend.clone()).await;
     let proxy = TcpProxy::start(postgres_address(&backend));
     let app = launch_over(
         &env.dir,
         via_port(&env.database.url, proxy.port),
-        env.options.clone(),
+        env.settings.clone(),
     )
     .await;
     let created = app.create_named("before").await;
@@ -193,8 +193,8 @@ async fn first_requests_after_an_outage_succeed(backend: Backend) {
 /// not the pool's "timed out" after half a minute. Needs no PostgreSQL server.
 #[tokio::test]
 async fn start_without_a_reachable_postgres_fails_fast_with_the_cause() {
-    let env = TestEnv::new(Backend::Sqlite, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(Backend::Sqlite).await;
+    let config = env.write_config(&env.settings);
     let config = config.to_str().expect("a UTF-8 path");
     // Port 1 on loopback: nothing listens there, so the connection is refused.
     let unreachable = [(

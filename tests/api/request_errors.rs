@@ -141,7 +141,7 @@ async fn json_content_type_with_charset_is_accepted(backend: Backend) {
 async fn body_over_the_limit_is_413(backend: Backend) {
     let app = spawn_app(backend).await;
     let id = id_of(&app.create_named("target").await);
-    let limit = app.options.body_limit;
+    let limit = app.settings.server.body_limit;
     let oversized = padded_body(&notifier_body("big"), limit + 1);
 
     for (method, path) in [("POST", NOTIFIERS.to_owned()), ("PUT", notifier_path(id))] {
@@ -155,7 +155,7 @@ async fn body_over_the_limit_is_413(backend: Backend) {
 
 async fn body_of_exactly_the_limit_is_accepted(backend: Backend) {
     let app = spawn_app(backend).await;
-    let body = padded_body(&notifier_body("at-limit"), app.options.body_limit);
+    let body = padded_body(&notifier_body("at-limit"), app.settings.server.body_limit);
 
     let resp = app
         .raw_as_admin("POST", NOTIFIERS, Some("application/json"), body)

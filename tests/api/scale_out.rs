@@ -15,8 +15,8 @@ backend_tests!(sqlite: [], postgres: [two_instances_share_one_database]);
 const NOTIFIERS: &str = "/api/notifications/notifiers/email";
 
 async fn two_instances_share_one_database(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let config = config.to_str().expect("utf-8 path");
     let args = ["--config", config, "serve"];
 
@@ -38,12 +38,12 @@ async fn two_instances_share_one_database(backend: Backend) {
     // Two more instances, in this process so the test can let the staleness bound pass
     // on their clocks instead of sleeping; each has its own pool, caches and writer.
     let (a, b) = (
-        env.launch(env.options.clone()).await,
-        env.launch(env.options.clone()).await,
+        env.launch(env.settings.clone()).await,
+        env.launch(env.settings.clone()).await,
     );
 
     let client = http_client();
-    let admin = token_header(&env.options.admin_token);
+    let admin = token_header(&env.admin_token());
     let call = |method: reqwest::Method, base: &str, path: &str, body: Option<Value>| {
         let mut request = client
             .request(method, format!("{base}{path}"))

@@ -77,8 +77,8 @@ async fn generated_secret_key_file_is_readable_by_its_owner_only(backend: Backen
 }
 
 async fn served_process_logs_neither_passwords_nor_tokens(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let config_arg = config.to_str().expect("a UTF-8 path");
     let server = ServerProcess::start(&["--config", config_arg, "serve"], "debug").await;
     let user_token = {
@@ -92,7 +92,7 @@ async fn served_process_logs_neither_passwords_nor_tokens(backend: Backend) {
         assert_success(&output, "token create");
         stdout_of(&output).trim().to_owned()
     };
-    let admin = env.options.admin_token.clone();
+    let admin = env.admin_token();
     let passwords = [
         needle("created-pw"),
         needle("patched-pw"),

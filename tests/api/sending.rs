@@ -69,20 +69,26 @@ struct Rig {
 impl Rig {
     /// The default SMTP timeout of the harness (2 s).
     async fn new(backend: Backend) -> Rig {
-        Rig::with_timeout(backend, AppOptions::default().smtp_timeout_secs).await
+        Rig::with(backend, |_| {}).await
     }
 
     async fn with_timeout(backend: Backend, smtp_timeout_secs: u64) -> Rig {
+        Rig::with(backend, |settings| {
+            settings.smtp.timeout_secs = smtp_timeout_secs;
+        })
+        .await
+    }
+
+    async fn with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Rig {
         let ca = TestCa::new();
         let ca_dir = tempfile::tempdir().expect("a temp dir for the CA file");
         let ca_file = ca_dir.path().join("test-ca.pem");
         std::fs::write(&ca_file, &ca.ca_pem).expect("write the CA file");
-        let options = AppOptions {
-            smtp_timeout_secs,
-            smtp_extra_ca_file: Some(ca_file),
-            ..AppOptions::default()
-        };
-        let app = spawn_app_with(backend, options).await;
+        let app = spawn_app_with(backend, |settings| {
+            settings.smtp.extra_ca_file = ca_file.display().to_string();
+            adjust(settings);
+        })
+        .await;
         Rig {
             app,
             ca,

@@ -22,12 +22,9 @@ fn config_arg(config: &std::path::Path) -> &str {
 }
 
 async fn generated_admin_token_is_printed_once_on_stdout_only(backend: Backend) {
-    let options = AppOptions {
-        admin_token: String::new(),
-        ..AppOptions::default()
-    };
-    let env = TestEnv::new(backend, options.clone()).await;
-    let config = env.write_config(&options);
+    let mut env = TestEnv::new(backend).await;
+    env.settings.security.admin_token = "".into();
+    let config = env.write_config(&env.settings);
     let args = ["--config", config_arg(&config), "serve"];
 
     let mut first = ServerProcess::start(&args, "info").await;
@@ -68,11 +65,11 @@ async fn generated_admin_token_is_printed_once_on_stdout_only(backend: Backend) 
 }
 
 async fn configured_admin_token_is_used_and_never_printed(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
 
     let server = ServerProcess::start(&["--config", config_arg(&config), "serve"], "info").await;
-    let status = status_of(&server.address, NOTIFIERS, Some(&env.options.admin_token)).await;
+    let status = status_of(&server.address, NOTIFIERS, Some(&env.admin_token())).await;
     let finished = server.terminate().await;
 
     assert_eq!(status, 200);
@@ -82,13 +79,13 @@ async fn configured_admin_token_is_used_and_never_printed(backend: Backend) {
         "{:?}",
         finished.stdout
     );
-    let token = &env.options.admin_token;
+    let token = &env.admin_token();
     assert!(!finished.stdout.contains(token.as_str()) && !finished.stderr.contains(token.as_str()));
 }
 
 async fn serve_is_the_default_and_config_may_follow_the_subcommand(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let forms: [&[&str]; 3] = [
         &["--config", config_arg(&config)],
         &["serve", "--config", config_arg(&config)],
@@ -106,10 +103,10 @@ async fn serve_is_the_default_and_config_may_follow_the_subcommand(backend: Back
 }
 
 async fn each_request_is_logged_with_method_path_and_status(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let server = ServerProcess::start(&["--config", config_arg(&config), "serve"], "info").await;
-    let token = env.options.admin_token.clone();
+    let token = env.admin_token();
 
     assert_eq!(
         status_of(&server.address, NOTIFIERS, Some(&token)).await,
@@ -141,8 +138,8 @@ async fn each_request_is_logged_with_method_path_and_status(backend: Backend) {
 }
 
 async fn environment_variables_override_the_config_file(backend: Backend) {
-    let env = TestEnv::new(backend, AppOptions::default()).await;
-    let config = env.write_config(&env.options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let args = ["--config", config_arg(&config), "serve"];
     let overrides = [
         ("NOTIFIER__SERVER__BODY_LIMIT", "300"),
@@ -150,7 +147,7 @@ async fn environment_variables_override_the_config_file(backend: Backend) {
     ];
     let server = ServerProcess::start_with_env(&args, "info", &overrides).await;
     let client = http_client();
-    let auth = token_header(&env.options.admin_token);
+    let auth = token_header(&env.admin_token());
     let post = |body: String| {
         client
             .post(format!("{}{NOTIFIERS}", server.address))

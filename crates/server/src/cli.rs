@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
     about = "Email notifier service: REST API over stored SMTP settings"
 )]
 pub struct Cli {
-    /// Configuration file (TOML); config/default.toml is read first when present.
+    /// Configuration file (TOML) over the built-in defaults; NOTIFIER__SECTION__KEY
+    /// environment variables override both.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]

@@ -35,7 +35,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?
         }
         Command::Migrate => commands::migrate(&settings).await?,
-        Command::Config => print!("{}", settings.redacted_toml()),
+        Command::Config => print!("{}", settings.redacted_toml()?),
         Command::User(command) => commands::user(&settings, command).await?,
         Command::Token(command) => commands::token(&settings, command).await?,
     }

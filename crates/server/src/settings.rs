@@ -1,19 +1,27 @@
-//! Typed configuration: built-in defaults, `config/default.toml`, `--config FILE`, then
-//! `NOTIFIER__SECTION__KEY` environment variables, each layer overriding the previous.
+//! Typed configuration. Layers, each overriding the previous: the built-in defaults
+//! (`config/default.toml`, compiled in), `--config FILE`, then `NOTIFIER__SECTION__KEY`
+//! environment variables. Serializing [`Settings`] gives what `notifier config` prints,
+//! every secret redacted.
 
-use std::net::IpAddr;
+mod lists;
+mod redaction;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use config::builder::{ConfigBuilder, DefaultState};
 use config::{Config, Environment, File, FileFormat};
-use notifier_mailer::{DEFAULT_DENIED_NETWORKS, IpNet};
+use notifier_mailer::IpNet;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Serialize};
 
-const SHIPPED_CONFIG: &str = "config/default.toml";
+pub use redaction::redact_url;
 
-#[derive(Debug, Clone, Deserialize)]
+/// Every key's default and its documentation, in one file; compiled in, so the service
+/// starts the same from any working directory.
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -23,32 +31,40 @@ pub struct Settings {
     pub cache: CacheSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub listen: String,
+    /// None: one per core.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
     pub body_limit: usize,
-    #[serde(default)]
     pub cors_allowed_origins: Vec<String>,
     /// Seconds a request body may take to arrive (slow bodies get 408).
     pub body_timeout_secs: u64,
     /// The base of `Location` and pagination links, e.g. `https://notifier.example.com`.
     pub public_url: String,
     /// CIDRs whose forwarding headers (`Forwarded`, `X-Forwarded-*`) are believed.
-    #[serde(deserialize_with = "networks")]
+    #[serde(
+        deserialize_with = "lists::networks",
+        serialize_with = "lists::as_text"
+    )]
     pub trusted_proxies: Vec<IpNet>,
     /// Host names requests may be sent to (Django's `ALLOWED_HOSTS`); empty: any.
     pub allowed_hosts: Vec<String>,
     /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    #[serde(serialize_with = "redaction::secret")]
     pub metrics_token: SecretString,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// May carry a password: shown redacted, never logged as is.
+    #[serde(serialize_with = "redaction::url")]
     pub url: String,
+    /// None: the backend's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u32>,
 }
 
@@ -61,12 +77,14 @@ impl std::fmt::Debug for DatabaseSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecuritySettings {
+    #[serde(serialize_with = "redaction::secret")]
     pub secret_key: SecretString,
     pub secret_key_file: PathBuf,
     pub expose_passwords: bool,
+    #[serde(serialize_with = "redaction::secret")]
     pub admin_token: SecretString,
     /// 401s one client may get per minute before 429s; 0 turns throttling off.
     pub auth_failures_per_minute: u32,
@@ -75,174 +93,58 @@ pub struct SecuritySettings {
 /// The shortest `security.admin_token` accepted: about 190 bits as hex, 160 as base64.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     pub timeout_secs: u64,
-    pub extra_ca_file: String,
     /// Bounds one whole test or send, every step included.
     pub total_timeout_secs: u64,
+    pub extra_ca_file: String,
     /// AUTH over a connection without TLS to a host other than loopback.
     pub allow_plaintext_auth: bool,
-    #[serde(deserialize_with = "networks")]
+    #[serde(
+        deserialize_with = "lists::networks",
+        serialize_with = "lists::as_text"
+    )]
     pub denied_networks: Vec<IpNet>,
     /// Empty: any address the denied list leaves.
-    #[serde(deserialize_with = "networks")]
+    #[serde(
+        deserialize_with = "lists::networks",
+        serialize_with = "lists::as_text"
+    )]
     pub allowed_networks: Vec<IpNet>,
     /// Empty: any port.
-    #[serde(deserialize_with = "ports")]
+    #[serde(deserialize_with = "lists::ports")]
     pub allowed_ports: Vec<u16>,
 }
 
-impl SmtpSettings {
-    /// The `[smtp]` section as `notifier config` prints it.
-    fn toml(&self) -> String {
-        let list = |items: Vec<String>| items.join(", ");
-        let networks =
-            |nets: &[IpNet]| list(nets.iter().map(|n| toml_string(&n.to_string())).collect());
-        format!(
-            "[smtp]\ntimeout_secs = {}\ntotal_timeout_secs = {}\nextra_ca_file = {}\n\
-             allow_plaintext_auth = {}\ndenied_networks = [{}]\nallowed_networks = [{}]\n\
-             allowed_ports = [{}]\n",
-            self.timeout_secs,
-            self.total_timeout_secs,
-            toml_string(&self.extra_ca_file),
-            self.allow_plaintext_auth,
-            networks(&self.denied_networks),
-            networks(&self.allowed_networks),
-            list(self.allowed_ports.iter().map(u16::to_string).collect()),
-        )
-    }
-}
-
-/// `smtp.denied_networks` when nothing is configured: the mailer's list, as text.
-fn default_denied_networks() -> Vec<String> {
-    DEFAULT_DENIED_NETWORKS
-        .iter()
-        .map(ToString::to_string)
-        .collect()
-}
-
-/// CIDR networks (`10.0.0.0/8`, `fe80::/10`) or single addresses. Blank entries are
-/// skipped, so an empty environment variable empties the list. The config crate adds the
-/// key to the error.
-fn networks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
-    Vec::<String>::deserialize(d)?
-        .iter()
-        .map(|entry| entry.trim())
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| {
-            let parsed = entry
-                .parse::<IpNet>()
-                .ok()
-                .or_else(|| entry.parse::<IpAddr>().ok().map(IpNet::from));
-            parsed.ok_or_else(|| {
-                D::Error::custom(format!(
-                    "{entry:?} is not a network in CIDR notation (e.g. 10.0.0.0/8)"
-                ))
-            })
-        })
-        .collect()
-}
-
-/// Port numbers, from a TOML list or a comma-separated environment variable. The config
-/// crate reads a variable holding one number (`587`) as that number, not as a list, and
-/// the list's entries as text.
-fn ports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u16>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Entry {
-        Number(i64),
-        Text(String),
-    }
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Ports {
-        One(i64),
-        Many(Vec<Entry>),
-    }
-    let entries = match Ports::deserialize(d)? {
-        Ports::One(port) => vec![Entry::Number(port)],
-        Ports::Many(entries) => entries,
-    };
-    let mut ports = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let text = match entry {
-            Entry::Number(n) => n.to_string(),
-            Entry::Text(text) if text.trim().is_empty() => continue,
-            Entry::Text(text) => text.trim().to_owned(),
-        };
-        match text.parse::<u16>() {
-            Ok(port) if port > 0 => ports.push(port),
-            _ => {
-                return Err(D::Error::custom(format!(
-                    "{text:?} is not a port (1 to 65535)"
-                )));
-            }
-        }
-    }
-    Ok(ports)
-}
-
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSettings {
     /// MiB the per-instance notifier and list caches may hold in all; 0 turns them off.
     pub max_memory_mb: u64,
 }
 
-/// 128 MiB of notifier bodies, 64 of list pages, 16 of list id sets: a 100,000-notifier
-/// table and all its pages of 20 fit.
-pub const DEFAULT_CACHE_MB: u64 = 208;
-
 impl Settings {
-    /// Loads every layer; `config_file` replaces nothing but adds the last file layer.
+    /// The built-in defaults alone: what [`Settings::load`] gives when nothing overrides.
+    pub fn defaults() -> anyhow::Result<Settings> {
+        Self::build(defaults_layer())
+    }
+
+    /// Loads every layer; `config_file` adds a file between the defaults and the
+    /// environment.
     pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
-        let mut builder = Config::builder()
-            .set_default("server.listen", "127.0.0.1:8080")?
-            .set_default("server.body_limit", 65536)?
-            .set_default("server.cors_allowed_origins", Vec::<String>::new())?
-            .set_default("server.body_timeout_secs", 10)?
-            .set_default("server.public_url", "")?
-            .set_default("server.trusted_proxies", Vec::<String>::new())?
-            .set_default("server.allowed_hosts", Vec::<String>::new())?
-            .set_default("server.metrics_token", "")?
-            .set_default("database.url", "sqlite://data/notifier.db?mode=rwc")?
-            .set_default("security.secret_key", "")?
-            .set_default("security.secret_key_file", "data/secret.key")?
-            .set_default("security.expose_passwords", false)?
-            .set_default("security.admin_token", "")?
-            .set_default("security.auth_failures_per_minute", 60)?
-            .set_default("smtp.timeout_secs", 10)?
-            .set_default("smtp.extra_ca_file", "")?
-            .set_default("smtp.total_timeout_secs", 60)?
-            .set_default("smtp.allow_plaintext_auth", false)?
-            .set_default("smtp.denied_networks", default_denied_networks())?
-            .set_default("smtp.allowed_networks", Vec::<String>::new())?
-            .set_default("smtp.allowed_ports", Vec::<u16>::new())?
-            .set_default("cache.max_memory_mb", DEFAULT_CACHE_MB)?;
-        if Path::new(SHIPPED_CONFIG).is_file() {
-            builder = builder.add_source(File::new(SHIPPED_CONFIG, FileFormat::Toml));
-        }
+        let mut builder = defaults_layer();
         if let Some(path) = config_file {
             let name = path
                 .to_str()
                 .context("the --config path is not valid UTF-8")?;
             builder = builder.add_source(File::new(name, FileFormat::Toml).required(true));
         }
-        builder = builder.add_source(
-            Environment::with_prefix("NOTIFIER")
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true)
-                .list_separator(",")
-                .with_list_parse_key("server.cors_allowed_origins")
-                .with_list_parse_key("server.trusted_proxies")
-                .with_list_parse_key("server.allowed_hosts")
-                .with_list_parse_key("smtp.denied_networks")
-                .with_list_parse_key("smtp.allowed_networks")
-                .with_list_parse_key("smtp.allowed_ports"),
-        );
+        Self::build(builder.add_source(environment_layer()))
+    }
+
+    fn build(builder: ConfigBuilder<DefaultState>) -> anyhow::Result<Settings> {
         let settings: Settings = builder
             .build()
             .context("cannot read the configuration")?
@@ -281,151 +183,87 @@ impl Settings {
         }
         Ok(())
     }
-}
 
-impl Settings {
-    /// The effective configuration as TOML, with the database password, secret key and
-    /// admin token replaced by `***`: safe to paste into a ticket.
-    pub fn redacted_toml(&self) -> String {
-        let quote = |text: &str| serde_json::Value::from(text).to_string();
-        let secret = |value: &SecretString| {
-            if value.expose_secret().is_empty() {
-                quote("")
-            } else {
-                quote("***")
-            }
-        };
-        let origins: Vec<String> = self
-            .server
-            .cors_allowed_origins
-            .iter()
-            .map(|o| quote(o))
-            .collect();
-        let optional = |key: &str, value: Option<String>, note: &str| match value {
-            Some(value) => format!("{key} = {value}\n"),
-            None => format!("# {key} = ({note})\n"),
-        };
-        let list = |items: &[String]| {
-            let quoted: Vec<String> = items.iter().map(|i| quote(i)).collect();
-            format!("[{}]", quoted.join(", "))
-        };
-        format!(
-            "[server]\nlisten = {}\n{}body_limit = {}\ncors_allowed_origins = [{}]\n\
-             body_timeout_secs = {}\npublic_url = {}\ntrusted_proxies = {}\nallowed_hosts = {}\n\
-             metrics_token = {}\n\n\
-             [database]\nurl = {}\n{}\n\
-             [security]\nsecret_key = {}\nsecret_key_file = {}\nexpose_passwords = {}\nadmin_token = {}\n\
-             auth_failures_per_minute = {}\n\n\
-             {}\n\
-             [cache]\nmax_memory_mb = {}\n",
-            quote(&self.server.listen),
-            optional(
-                "workers",
-                self.server.workers.map(|w| w.to_string()),
-                "one per core"
-            ),
-            self.server.body_limit,
-            origins.join(", "),
-            self.server.body_timeout_secs,
-            quote(&self.server.public_url),
-            list(
-                &self
-                    .server
-                    .trusted_proxies
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-            ),
-            list(&self.server.allowed_hosts),
-            secret(&self.server.metrics_token),
-            quote(&redact_url(&self.database.url)),
-            optional(
-                "max_connections",
-                self.database.max_connections.map(|m| m.to_string()),
-                "backend default"
-            ),
-            secret(&self.security.secret_key),
-            quote(&self.security.secret_key_file.display().to_string()),
-            self.security.expose_passwords,
-            secret(&self.security.admin_token),
-            self.security.auth_failures_per_minute,
-            self.smtp.toml(),
-            self.cache.max_memory_mb,
-        )
+    /// The effective configuration as `notifier config` prints it: TOML with the database
+    /// password, secret key and tokens replaced by `***`, safe to paste into a ticket.
+    pub fn redacted_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+
+    /// Every value in the clear: a configuration file for another process to load (the
+    /// black-box tests' servers). Never print it.
+    pub fn to_toml_unredacted(&self) -> Result<String, toml::ser::Error> {
+        redaction::unredacted(|| toml::to_string(self))
     }
 }
 
-/// A TOML basic string: JSON's quoting is a subset of it.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
+fn defaults_layer() -> ConfigBuilder<DefaultState> {
+    Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml))
 }
 
-/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`:
-/// the password in the authority and every query parameter that names a secret.
-pub fn redact_url(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let mut redacted = redact_authority(base);
-    if let Some(query) = query {
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if names_a_secret(key) => format!("{key}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        redacted.push('?');
-        redacted.push_str(&pairs.join("&"));
-    }
-    redacted
-}
-
-/// libpq's `password`/`sslpassword` and anything else that reads like a credential.
-fn names_a_secret(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    ["pass", "secret", "token"]
-        .iter()
-        .any(|word| key.contains(word))
-}
-
-fn redact_authority(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) if user_info.contains(':') => {
-            let user = user_info.split(':').next().unwrap_or_default();
-            let slash = if rest.contains('/') { "/" } else { "" };
-            format!("{scheme}://{user}:***@{host}{slash}{tail}")
-        }
-        _ => url.to_owned(),
-    }
+/// `NOTIFIER__SECTION__KEY`; list keys also take a comma-separated value.
+fn environment_layer() -> Environment {
+    Environment::with_prefix("NOTIFIER")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("server.cors_allowed_origins")
+        .with_list_parse_key("server.trusted_proxies")
+        .with_list_parse_key("server.allowed_hosts")
+        .with_list_parse_key("smtp.denied_networks")
+        .with_list_parse_key("smtp.allowed_networks")
+        .with_list_parse_key("smtp.allowed_ports")
 }
 
 #[cfg(test)]
 mod tests {
     use std::hash::{BuildHasher, RandomState};
 
+    use notifier_mailer::DEFAULT_DENIED_NETWORKS;
+
     use super::*;
 
     #[test]
-    fn shipped_config_parses() {
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
-        let settings = Settings::load(Some(&shipped));
-        assert!(settings.is_ok(), "{settings:?}");
+    fn the_defaults_file_documents_every_key() {
+        let mut settings = Settings::defaults().expect("the defaults load");
+        // The optional keys, set so that they are written too.
+        settings.server.workers = Some(2);
+        settings.database.max_connections = Some(16);
+        let written = settings.to_toml_unredacted().expect("serializes");
+        let mut section = "";
+        for line in written.lines().filter(|line| !line.is_empty()) {
+            if let Some(name) = line.strip_prefix('[') {
+                section = defaults_section(name.trim_end_matches(']'));
+                continue;
+            }
+            let key = line.split(" = ").next().unwrap_or(line);
+            let documented = section.lines().any(|documented| {
+                let documented = documented.trim_start_matches("# ");
+                documented.starts_with(&format!("{key} = "))
+            });
+            assert!(documented, "{line:?} is not in config/default.toml");
+        }
+    }
+
+    /// The text of `[name]` in config/default.toml, up to the next section.
+    fn defaults_section(name: &str) -> &'static str {
+        let header = format!("\n[{name}]\n");
+        let start = DEFAULTS
+            .find(&header)
+            .map_or(DEFAULTS.len(), |at| at + header.len());
+        let text = &DEFAULTS[start..];
+        &text[..text.find("\n[").unwrap_or(text.len())]
     }
 
     #[test]
     fn printed_configuration_hides_every_secret() {
-        let mut settings = Settings::load(None).expect("defaults load");
+        let mut settings = Settings::defaults().expect("the defaults load");
         settings.database.url = "postgres://app:db-password@db/notifier".into();
         settings.security.secret_key = SecretString::from("a2V5LWtleS1rZXk=");
         settings.security.admin_token = SecretString::from("admin-token-value");
         settings.server.metrics_token = SecretString::from("metrics-token-value");
-        let printed = settings.redacted_toml();
+        let printed = settings.redacted_toml().expect("serializes");
         for secret in [
             "db-password",
             "a2V5LWtleS1rZXk=",
@@ -435,33 +273,69 @@ mod tests {
             assert!(!printed.contains(secret), "{secret} leaked:\n{printed}");
         }
         assert!(
-            printed.contains("postgres://app:***@db/notifier"),
+            printed.contains("url = \"postgres://app:***@db/notifier\""),
             "{printed}"
         );
+        assert!(printed.contains("admin_token = \"***\""), "{printed}");
     }
 
     #[test]
-    fn smtp_defaults_are_the_mailers_and_the_shipped_files() {
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
-        for settings in [Settings::load(None), Settings::load(Some(&shipped))] {
-            let smtp = settings.expect("loads").smtp;
-            assert_eq!(smtp.total_timeout_secs, 60);
-            assert!(!smtp.allow_plaintext_auth);
-            assert_eq!(smtp.denied_networks, DEFAULT_DENIED_NETWORKS);
-            assert!(smtp.allowed_networks.is_empty());
-            assert!(smtp.allowed_ports.is_empty());
+    fn unset_secrets_print_as_unset() {
+        let printed = Settings::defaults()
+            .expect("the defaults load")
+            .redacted_toml()
+            .expect("serializes");
+        for line in [
+            "metrics_token = \"\"\n",
+            "secret_key = \"\"\n",
+            "admin_token = \"\"\n",
+        ] {
+            assert!(printed.contains(line), "{line:?} missing from:\n{printed}");
         }
+    }
+
+    #[test]
+    fn unredacted_toml_loads_back_as_it_was() {
+        let mut settings = Settings::defaults().expect("the defaults load");
+        settings.server.workers = Some(3);
+        settings.server.trusted_proxies = vec!["10.0.0.0/8".parse().expect("a CIDR")];
+        settings.database.url = "postgres://app:db-password@db/notifier?password=x".into();
+        settings.security.admin_token = SecretString::from("an-admin-token-of-32-characters!");
+        settings.security.secret_key = SecretString::from("a2V5LWtleS1rZXk=");
+        settings.smtp.allowed_ports = vec![25, 587];
+        let written = settings.to_toml_unredacted().expect("serializes");
+        let path = temp_config_path(&written);
+        std::fs::write(&path, &written).expect("write the config");
+        let loaded = Settings::load(Some(&path));
+        let _ = std::fs::remove_file(&path);
+        let rewritten = loaded.expect("loads").to_toml_unredacted();
+        assert_eq!(rewritten.expect("serializes"), written);
+        assert!(written.contains("db-password"), "{written}");
+    }
+
+    #[test]
+    fn smtp_defaults_are_the_mailers() {
+        let smtp = Settings::defaults().expect("the defaults load").smtp;
+        assert_eq!(smtp.total_timeout_secs, 60);
+        assert!(!smtp.allow_plaintext_auth);
+        assert_eq!(smtp.denied_networks, DEFAULT_DENIED_NETWORKS);
+        assert!(smtp.allowed_networks.is_empty());
+        assert!(smtp.allowed_ports.is_empty());
+    }
+
+    /// A file name of its own (RandomState is seeded per instance): tests run in parallel.
+    fn temp_config_path(text: &str) -> PathBuf {
+        let name = format!(
+            "notifier-settings-{}-{:x}.toml",
+            std::process::id(),
+            RandomState::new().hash_one(text)
+        );
+        std::env::temp_dir().join(name)
     }
 
     /// Loads a config file of `[smtp]` lines; the error as `main` prints it, on one line.
     fn load_smtp(lines: &str) -> Result<SmtpSettings, String> {
-        // A random name (RandomState is seeded per instance): tests run in parallel.
-        let name = format!(
-            "notifier-smtp-{}-{:x}.toml",
-            std::process::id(),
-            RandomState::new().hash_one(lines)
-        );
-        let path = std::env::temp_dir().join(name);
+        let path = temp_config_path(lines);
         std::fs::write(&path, format!("[smtp]\n{lines}")).expect("write the config");
         let loaded = Settings::load(Some(&path));
         let _ = std::fs::remove_file(&path);
@@ -509,8 +383,8 @@ mod tests {
 
     #[test]
     fn printed_configuration_shows_the_smtp_policy() {
-        let settings = Settings::load(None).expect("defaults load");
-        let printed = settings.redacted_toml();
+        let settings = Settings::defaults().expect("the defaults load");
+        let printed = settings.redacted_toml().expect("serializes");
         for line in [
             "total_timeout_secs = 60\n",
             "allow_plaintext_auth = false\n",
@@ -521,23 +395,5 @@ mod tests {
         ] {
             assert!(printed.contains(line), "{line:?} missing from:\n{printed}");
         }
-    }
-
-    #[test]
-    fn urls_lose_their_passwords() {
-        assert_eq!(
-            redact_url("postgres://u:pw@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact_url("postgres://h/x?sslmode=require&password=pw&PassWord=pw2&sslpassword=k"),
-            "postgres://h/x?sslmode=require&password=***&PassWord=***&sslpassword=***"
-        );
-        assert_eq!(
-            redact_url("sqlite://data/x.db?mode=rwc"),
-            "sqlite://data/x.db?mode=rwc"
-        );
     }
 }

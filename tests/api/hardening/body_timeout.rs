@@ -12,9 +12,7 @@ use crate::helpers::*;
 const ANSWER_WITHIN: Duration = Duration::from_secs(20);
 
 async fn a_trickled_body_gets_408_and_the_connection_closes(backend: Backend) {
-    let mut options = AppOptions::default();
-    options.extra.server = "body_timeout_secs = 1\n".into();
-    let app = spawn_app_with(backend, options).await;
+    let app = spawn_app_with(backend, |settings| settings.server.body_timeout_secs = 1).await;
     let body = serde_json::to_string(&notifier_body("slow")).expect("a body");
     let mut socket = TcpStream::connect(("127.0.0.1", app.port))
         .await
@@ -53,9 +51,7 @@ async fn a_trickled_body_gets_408_and_the_connection_closes(backend: Backend) {
 }
 
 async fn a_body_sent_in_time_is_read_as_usual(backend: Backend) {
-    let mut options = AppOptions::default();
-    options.extra.server = "body_timeout_secs = 1\n".into();
-    let app = spawn_app_with(backend, options).await;
+    let app = spawn_app_with(backend, |settings| settings.server.body_timeout_secs = 1).await;
 
     let resp = app
         .post_json(NOTIFIERS, &notifier_body("prompt"), &app.admin_token)

@@ -13,12 +13,6 @@ const SPOOFING: [(&str, &str); 3] = [
     ("forwarded", "host=evil.example.com;proto=https"),
 ];
 
-fn with_server(lines: &str) -> AppOptions {
-    let mut options = AppOptions::default();
-    options.extra.server = lines.to_owned();
-    options
-}
-
 /// Creates a notifier with `headers` and returns its `Location`, then lists with a page
 /// size of one and returns the `next` link.
 async fn links(app: &TestApp, headers: &[(&str, &str)]) -> (String, String) {
@@ -62,10 +56,9 @@ async fn forwarding_headers_from_a_client_are_ignored(backend: Backend) {
 }
 
 async fn forwarding_headers_from_a_trusted_proxy_count(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        with_server("trusted_proxies = [\"127.0.0.1/32\"]\n"),
-    )
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a CIDR")];
+    })
     .await;
 
     let (location, next) = links(
@@ -83,10 +76,9 @@ async fn forwarding_headers_from_a_trusted_proxy_count(backend: Backend) {
 }
 
 async fn public_url_is_the_base_of_every_link(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        with_server("public_url = \"https://notifier.example.com/\"\n"),
-    )
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.public_url = "https://notifier.example.com/".into();
+    })
     .await;
     let mut spoofed = SPOOFING.to_vec();
     spoofed.push(("host", "evil.example.com"));
@@ -105,10 +97,10 @@ async fn public_url_is_the_base_of_every_link(backend: Backend) {
 }
 
 async fn a_host_not_allowed_is_refused(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        with_server("allowed_hosts = [\"notifier.example.com\", \".internal.example\"]\n"),
-    )
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.allowed_hosts =
+            vec!["notifier.example.com".into(), ".internal.example".into()];
+    })
     .await;
     let with_host = |host: &str, path: &str| {
         app.request(Method::GET, path)

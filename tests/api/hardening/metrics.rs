@@ -33,9 +33,10 @@ async fn odd_requests(app: &TestApp, range: std::ops::Range<usize>) {
 
 async fn unknown_methods_and_paths_add_no_series(backend: Backend) {
     // Anonymous API requests are 401s: throttling off, so 429s do not add their series.
-    let mut options = AppOptions::default();
-    options.extra.security = "auth_failures_per_minute = 0\n".into();
-    let app = spawn_app_with(backend, options).await;
+    let app = spawn_app_with(backend, |settings| {
+        settings.security.auth_failures_per_minute = 0;
+    })
+    .await;
     // One of each kind first: the `other` and `unmatched` series may appear once.
     odd_requests(&app, 0..3).await;
     let before = request_series(&app).await;
@@ -58,9 +59,10 @@ async fn unknown_methods_and_paths_add_no_series(backend: Backend) {
 
 async fn a_metrics_token_guards_metrics(backend: Backend) {
     let token = "metrics-scraper-token-0123456789abcdef";
-    let mut options = AppOptions::default();
-    options.extra.server = format!("metrics_token = \"{token}\"\n");
-    let app = spawn_app_with(backend, options).await;
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.metrics_token = token.into();
+    })
+    .await;
 
     let anonymous = app.raw("GET", "/metrics", None, None, "").await;
     let wrong = app

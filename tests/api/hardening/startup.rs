@@ -6,12 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 use crate::helpers::*;
 
 async fn a_short_admin_token_stops_start_up(backend: Backend) {
-    let options = AppOptions {
-        admin_token: "a".into(),
-        ..AppOptions::default()
-    };
-    let env = TestEnv::new(backend, options.clone()).await;
-    let config = env.write_config(&options);
+    let mut env = TestEnv::new(backend).await;
+    env.settings.security.admin_token = "a".into();
+    let config = env.write_config(&env.settings);
 
     let output = run_cli(&config, &["serve"]).await;
 
@@ -24,9 +21,8 @@ async fn a_short_admin_token_stops_start_up(backend: Backend) {
 }
 
 async fn a_key_file_others_can_read_stops_start_up(backend: Backend) {
-    let options = AppOptions::default();
-    let env = TestEnv::new(backend, options.clone()).await;
-    let config = env.write_config(&options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let key_file = env.secret_key_path();
     std::fs::write(&key_file, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n")
         .expect("write a key file");
@@ -51,9 +47,8 @@ async fn a_key_file_others_can_read_stops_start_up(backend: Backend) {
 }
 
 async fn config_redacts_a_password_in_the_url_query(backend: Backend) {
-    let options = AppOptions::default();
-    let env = TestEnv::new(backend, options.clone()).await;
-    let config = env.write_config(&options);
+    let env = TestEnv::new(backend).await;
+    let config = env.write_config(&env.settings);
     let url = "postgres://app@db.example.com/notifier?sslmode=require&password=hunter2-db";
 
     let with_query = tokio::process::Command::new(notifier_bin())

@@ -2,10 +2,12 @@
 
 use crate::helpers::*;
 
-fn limited(per_minute: u32) -> AppOptions {
-    let mut options = AppOptions::default();
-    options.extra.security = format!("auth_failures_per_minute = {per_minute}\n");
-    options
+/// An app that answers 429 after `per_minute` 401s to one client in a minute.
+async fn limited(backend: Backend, per_minute: u32) -> TestApp {
+    spawn_app_with(backend, |settings| {
+        settings.security.auth_failures_per_minute = per_minute;
+    })
+    .await
 }
 
 /// `Request was throttled. Expected available in N seconds.` with `Retry-After: N`.
@@ -27,7 +29,7 @@ fn assert_throttled(resp: &Resp) {
 }
 
 async fn failed_authentication_beyond_the_limit_is_throttled(backend: Backend) {
-    let app = spawn_app_with(backend, limited(5)).await;
+    let app = limited(backend, 5).await;
 
     for n in 0..5 {
         let resp = app.get(NOTIFIERS, &format!("guess-{n}")).await;
@@ -45,7 +47,7 @@ async fn failed_authentication_beyond_the_limit_is_throttled(backend: Backend) {
 }
 
 async fn the_same_wrong_token_repeated_is_throttled_too(backend: Backend) {
-    let app = spawn_app_with(backend, limited(3)).await;
+    let app = limited(backend, 3).await;
 
     let statuses: Vec<u16> = {
         let mut statuses = Vec::new();
@@ -59,7 +61,7 @@ async fn the_same_wrong_token_repeated_is_throttled_too(backend: Backend) {
 }
 
 async fn zero_turns_throttling_off(backend: Backend) {
-    let app = spawn_app_with(backend, limited(0)).await;
+    let app = limited(backend, 0).await;
 
     for n in 0..100 {
         let resp = app.get(NOTIFIERS, &format!("guess-{n}")).await;
@@ -68,7 +70,7 @@ async fn zero_turns_throttling_off(backend: Backend) {
 }
 
 async fn a_new_token_works_at_once_after_failures(backend: Backend) {
-    let app = spawn_app_with(backend, limited(60)).await;
+    let app = limited(backend, 60).await;
     // Wrong tokens are remembered as unknown; a token made afterwards is not among them.
     for n in 0..3 {
         assert_status(&app.get(NOTIFIERS, &format!("guess-{n}")).await, 401);

@@ -1,56 +1,33 @@
 //! `spawn_app`: the real application on a port-0 listener, over a database of its own.
+//! Tests change the typed [`Settings`]; the server (in this process or a child) loads them
+//! from a config file they are written to.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 
 use notifier_server::settings::Settings;
 use notifier_server::startup::Application;
+use secrecy::ExposeSecret;
 use tempfile::TempDir;
 
 use super::backend::{Backend, TestDatabase};
 
-/// What a test may change in the configuration it runs with.
-#[derive(Debug, Clone)]
-pub struct AppOptions {
-    /// The bootstrap admin's token; empty lets the server generate (and print) one.
-    pub admin_token: String,
-    pub expose_passwords: bool,
-    pub body_limit: usize,
-    /// `server.cors_allowed_origins`; empty sends no CORS header.
-    pub cors_allowed_origins: Vec<String>,
-    /// `smtp.timeout_secs`.
-    pub smtp_timeout_secs: u64,
-    /// `smtp.extra_ca_file`: a PEM file of test CAs to trust.
-    pub smtp_extra_ca_file: Option<PathBuf>,
-    /// `cache.max_memory_mb`; 0 keeps nothing cached.
-    pub cache_max_memory_mb: u64,
-    /// Further TOML lines for a section, e.g. `extra.smtp = "total_timeout_secs = 2\n"`.
-    pub extra: ExtraConfig,
+/// The built-in defaults, made for a test: the environment's database and key file, a port
+/// of its own, two workers, a known admin token and a short SMTP timeout.
+fn test_settings(dir: &Path, database_url: &str) -> Settings {
+    let mut settings = Settings::defaults().expect("the built-in defaults load");
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.server.workers = Some(2);
+    settings.database.url = database_url.to_owned();
+    settings.security.secret_key_file = secret_key_path(dir);
+    settings.security.admin_token = format!("test-admin-{}", uuid::Uuid::new_v4().simple()).into();
+    // Failing SMTP tests wait this long; the default 10 s would slow the suite down.
+    settings.smtp.timeout_secs = 2;
+    settings
 }
 
-/// TOML lines appended to a section of the test's configuration file, for keys that have
-/// no field of their own in [`AppOptions`].
-#[derive(Debug, Clone, Default)]
-pub struct ExtraConfig {
-    pub server: String,
-    pub database: String,
-    pub security: String,
-    pub smtp: String,
-}
-
-impl Default for AppOptions {
-    fn default() -> Self {
-        Self {
-            admin_token: format!("test-admin-{}", uuid::Uuid::new_v4().simple()),
-            expose_passwords: false,
-            body_limit: 65536,
-            cors_allowed_origins: Vec::new(),
-            smtp_timeout_secs: 2,
-            smtp_extra_ca_file: None,
-            cache_max_memory_mb: notifier_server::settings::DEFAULT_CACHE_MB,
-            extra: ExtraConfig::default(),
-        }
-    }
+fn secret_key_path(dir: &Path) -> PathBuf {
+    dir.join("secret.key")
 }
 
 /// A temp directory (SQLite file, secret key, config files) and a database, with no server
@@ -58,87 +35,55 @@ impl Default for AppOptions {
 pub struct TestEnv {
     pub dir: Arc<TempDir>,
     pub database: Arc<TestDatabase>,
-    pub options: AppOptions,
+    /// The test settings for this environment; a test may change them before using them.
+    pub settings: Settings,
 }
 
 impl TestEnv {
-    pub async fn new(backend: Backend, options: AppOptions) -> TestEnv {
+    pub async fn new(backend: Backend) -> TestEnv {
         install_crypto_provider();
         let dir = tempfile::tempdir().expect("create a temp dir");
         let database = TestDatabase::create(&backend, dir.path()).await;
+        let settings = test_settings(dir.path(), &database.url);
         TestEnv {
             dir: Arc::new(dir),
             database: Arc::new(database),
-            options,
+            settings,
         }
     }
 
     pub fn secret_key_path(&self) -> PathBuf {
-        self.dir.path().join("secret.key")
+        secret_key_path(self.dir.path())
     }
 
-    /// Writes a config file for these options into the temp dir and returns its path.
-    pub fn write_config(&self, options: &AppOptions) -> PathBuf {
+    /// The bootstrap admin's token in [`TestEnv::settings`].
+    pub fn admin_token(&self) -> String {
+        self.settings
+            .security
+            .admin_token
+            .expose_secret()
+            .to_owned()
+    }
+
+    /// Writes `settings` as a config file into the temp dir and returns its path.
+    pub fn write_config(&self, settings: &Settings) -> PathBuf {
         let path = self
             .dir
             .path()
             .join(format!("config-{}.toml", uuid::Uuid::new_v4().simple()));
-        let text = format!(
-            r#"[server]
-listen = "127.0.0.1:0"
-workers = 2
-body_limit = {body_limit}
-cors_allowed_origins = [{origins}]
-{extra_server}
-[database]
-url = {db_url}
-{extra_database}
-[security]
-secret_key_file = {key_file}
-admin_token = {admin_token}
-expose_passwords = {expose}
-{extra_security}
-[smtp]
-timeout_secs = {smtp_timeout}
-extra_ca_file = {extra_ca}
-{extra_smtp}
-[cache]
-max_memory_mb = {cache_mb}
-"#,
-            origins = options
-                .cors_allowed_origins
-                .iter()
-                .map(|o| toml_string(o))
-                .collect::<Vec<_>>()
-                .join(", "),
-            smtp_timeout = options.smtp_timeout_secs,
-            extra_ca = toml_string(
-                &options
-                    .smtp_extra_ca_file
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            ),
-            body_limit = options.body_limit,
-            cache_mb = options.cache_max_memory_mb,
-            db_url = toml_string(&self.database.url),
-            key_file = toml_string(&self.secret_key_path().display().to_string()),
-            admin_token = toml_string(&options.admin_token),
-            expose = options.expose_passwords,
-            extra_server = options.extra.server,
-            extra_database = options.extra.database,
-            extra_security = options.extra.security,
-            extra_smtp = options.extra.smtp,
-        );
+        let text = settings
+            .to_toml_unredacted()
+            .expect("serialize the settings");
         std::fs::write(&path, text).expect("write the config file");
         path
     }
 
-    /// Builds the application in this process, as `main` does, and serves it on a new port.
-    pub async fn launch(&self, options: AppOptions) -> TestApp {
-        let config_path = self.write_config(&options);
+    /// Builds the application in this process from a config file of `settings`, as `main`
+    /// does, and serves it on a new port.
+    pub async fn launch(&self, settings: Settings) -> TestApp {
+        let config_path = self.write_config(&settings);
         let settings = Settings::load(Some(&config_path)).expect("load the test config");
-        let application = Application::build(settings)
+        let application = Application::build(settings.clone())
             .await
             .expect("build the application");
         let port = application.port();
@@ -148,12 +93,12 @@ max_memory_mb = {cache_mb}
             address: format!("http://127.0.0.1:{port}"),
             port,
             client: http_client(),
-            admin_token: options.admin_token.clone(),
+            admin_token: settings.security.admin_token.expose_secret().to_owned(),
             config_path,
-            db_url: self.database.url.clone(),
+            db_url: settings.database.url.clone(),
             dir: Arc::clone(&self.dir),
             database: Arc::clone(&self.database),
-            options,
+            settings,
             clock,
             server,
         }
@@ -173,41 +118,43 @@ pub struct TestApp {
     pub db_url: String,
     pub dir: Arc<TempDir>,
     pub database: Arc<TestDatabase>,
-    pub options: AppOptions,
+    /// What the app runs with, as loaded from `config_path`.
+    pub settings: Settings,
     /// The clock this server's caches measure staleness by.
     pub clock: notifier_store::Clock,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// The application with default options (masked passwords, 64 KiB body limit).
+/// The application with the test settings (masked passwords, 64 KiB body limit).
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, AppOptions::default()).await
+    spawn_app_with(backend, |_| {}).await
 }
 
-pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
-    let env = TestEnv::new(backend, options.clone()).await;
-    env.launch(options).await
+/// The application with the test settings as `adjust` changes them.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut env = TestEnv::new(backend).await;
+    adjust(&mut env.settings);
+    env.launch(env.settings.clone()).await
 }
 
 impl TestApp {
-    /// A second server over this app's database and secret key, with other options: e.g.
-    /// `expose_passwords` to read back what is stored.
-    pub async fn sibling(&self, options: AppOptions) -> TestApp {
+    /// A second server over this app's database and secret key, with its settings as
+    /// `adjust` changes them: e.g. `expose_passwords` to read back what is stored.
+    pub async fn sibling(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        adjust(&mut settings);
         let env = TestEnv {
             dir: Arc::clone(&self.dir),
             database: Arc::clone(&self.database),
-            options: self.options.clone(),
+            settings: self.settings.clone(),
         };
-        env.launch(options).await
+        env.launch(settings).await
     }
 
     /// A sibling that returns stored passwords in plain text.
     pub async fn exposing_passwords(&self) -> TestApp {
-        self.sibling(AppOptions {
-            expose_passwords: true,
-            ..self.options.clone()
-        })
-        .await
+        self.sibling(|settings| settings.security.expose_passwords = true)
+            .await
     }
 
     pub fn dir_path(&self) -> &Path {
@@ -243,8 +190,4 @@ fn install_crypto_provider() {
         // Err means a provider is already installed: fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-}
-
-fn toml_string(value: &str) -> String {
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }

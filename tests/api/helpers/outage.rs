@@ -4,12 +4,13 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
+use notifier_server::settings::Settings;
 use tempfile::TempDir;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::app::{AppOptions, TestApp, TestEnv};
+use super::app::{TestApp, TestEnv};
 use super::backend::{Backend, TestDatabase};
 
 /// A loopback TCP proxy to one upstream address.
@@ -191,16 +192,17 @@ fn authority(url: &str) -> (&str, usize) {
 /// A server sharing `dir` (secret key) but using `url` as its database: the test's own
 /// database through a proxy, or opened read-only. It owns no database; whoever created the
 /// database keeps it alive.
-pub async fn launch_over(dir: &Arc<TempDir>, url: String, options: AppOptions) -> TestApp {
+pub async fn launch_over(dir: &Arc<TempDir>, url: String, mut settings: Settings) -> TestApp {
     // For SQLite `create` only names a file, so this is a plain holder for `url`.
     let mut database = TestDatabase::create(&Backend::Sqlite, dir.path()).await;
-    database.url = url;
+    database.url = url.clone();
+    settings.database.url = url;
     let env = TestEnv {
         dir: Arc::clone(dir),
         database: Arc::new(database),
-        options: options.clone(),
+        settings: settings.clone(),
     };
-    env.launch(options).await
+    env.launch(settings).await
 }
 
 /// Runs `notifier ARGS...` with extra environment variables, logs off, and waits for it.

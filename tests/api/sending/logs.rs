@@ -31,18 +31,15 @@ async fn served_process_logs_no_password_and_no_body(backend: Backend) {
     let server = TestSmtpServer::start(smtp_options(Security::StartTls, Some(tls))).await;
     // AUTH in the clear, where a transcript would show the credentials' base64.
     let plain = TestSmtpServer::start(smtp_options(Security::Plain, None)).await;
-    let env = TestEnv::new(backend, AppOptions::default()).await;
+    let mut env = TestEnv::new(backend).await;
     let ca_file = env.dir.path().join("test-ca.pem");
     std::fs::write(&ca_file, &ca.ca_pem).expect("write the CA file");
-    let options = AppOptions {
-        smtp_extra_ca_file: Some(ca_file),
-        ..env.options.clone()
-    };
-    let config = env.write_config(&options);
+    env.settings.smtp.extra_ca_file = ca_file.display().to_string();
+    let config = env.write_config(&env.settings);
     let config = config.to_str().expect("a UTF-8 path");
     let process = ServerProcess::start(&["--config", config, "serve"], "trace").await;
     let client = http_client();
-    let auth = token_header(&options.admin_token);
+    let auth = token_header(&env.admin_token());
     let post = |path: String, body: Value| {
         client
             .post(format!("{}{path}", process.address))
@@ -92,7 +89,7 @@ async fn served_process_logs_no_password_and_no_body(backend: Backend) {
     let mut secrets = vec![
         SMTP_PASSWORD.to_owned(),
         WRONG_PASSWORD.to_owned(),
-        options.admin_token.clone(),
+        env.admin_token(),
         "BODY-MARKER-7d1e".to_owned(),
         "HTML-MARKER-93ab".to_owned(),
     ];

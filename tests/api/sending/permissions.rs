@@ -82,7 +82,7 @@ async fn forbidden_is_decided_before_the_body_and_the_lookup(backend: Backend) {
     let rig = Rig::new(backend).await;
     let token = rig.app.user_with_codes("reader", true, &[2830, 2832]).await;
     let auth = token_header(&token);
-    let oversized = vec![b' '; rig.app.options.body_limit + 1];
+    let oversized = vec![b' '; rig.app.settings.server.body_limit + 1];
 
     for path in [check_path(999_999), send_path(999_999)] {
         let cases: [(&str, Vec<u8>); 4] = [
