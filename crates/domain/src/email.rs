@@ -1,16 +1,16 @@
 //! E-mail address syntax exactly as Django's `EmailValidator` judges it, which is what the
-//! original product's clients were told: at most 320 characters, a dot-atom or quoted local
-//! part of any length, and a domain that is `localhost`, a bracketed IP literal, or dotted
-//! labels with a 2-63 character top-level label.
+//! original product's clients were told: a bounded length, a dot-atom or quoted local part
+//! of any length, and a domain that is `localhost`, a bracketed IP literal, or dotted labels
+//! ending in a top-level label of at least two characters (bounds in [`crate::limits`]).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use validator::ValidateIp;
 
-const MAX_ADDRESS: usize = 320;
+use crate::limits::{MAX_DNS_LABEL_LENGTH, MAX_EMAIL_ADDRESS_LENGTH, MIN_TOP_LEVEL_LABEL_LENGTH};
 
 pub(crate) fn is_valid(address: &str) -> bool {
-    if address.chars().count() > MAX_ADDRESS {
+    if address.chars().count() > MAX_EMAIL_ADDRESS_LENGTH {
         return false;
     }
     let Some((local, domain)) = address.rsplit_once('@') else {
@@ -73,9 +73,11 @@ fn is_domain(domain: &str) -> bool {
             && label.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
     !names.is_empty()
-        && names.iter().all(|label| label_ok(label, 63))
-        && tld.chars().count() >= 2
-        && label_ok(tld, 63)
+        && names
+            .iter()
+            .all(|label| label_ok(label, MAX_DNS_LABEL_LENGTH))
+        && tld.chars().count() >= MIN_TOP_LEVEL_LABEL_LENGTH
+        && label_ok(tld, MAX_DNS_LABEL_LENGTH)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use serde::ser::SerializeMap;
 
 /// DRF's message texts, byte for byte; clients match on them.
 pub mod messages {
+    use crate::limits::MAX_RECIPIENTS;
+
     pub const REQUIRED: &str = "This field is required.";
     pub const NULL: &str = "This field may not be null.";
     pub const BLANK: &str = "This field may not be blank.";
@@ -19,10 +21,13 @@ pub mod messages {
     pub const STRING_TOO_LARGE: &str = "String value too large.";
     pub const EMPTY_LIST: &str = "This list may not be empty.";
     pub const SINGLE_LINE_SUBJECT: &str = "The subject must be a single line.";
-    pub const TOO_MANY_RECIPIENTS: &str = "At most 100 recipients in all.";
 
     pub fn not_a_list(type_name: &str) -> String {
         format!("Expected a list of items but got type \"{type_name}\".")
+    }
+
+    pub fn too_many_recipients() -> String {
+        format!("At most {MAX_RECIPIENTS} recipients in all.")
     }
 
     pub fn too_long(max: usize) -> String {

@@ -2,19 +2,21 @@
 
 use std::net::IpAddr;
 
+use crate::limits::{MAX_DNS_LABEL_LENGTH, MAX_DNS_NAME_LENGTH};
+
 pub(crate) fn is_valid_host(host: &str) -> bool {
     host.parse::<IpAddr>().is_ok() || is_dns_name(host)
 }
 
 fn is_dns_name(host: &str) -> bool {
     let name = host.strip_suffix('.').unwrap_or(host);
-    if name.is_empty() || name.len() > 253 {
+    if name.is_empty() || name.len() > MAX_DNS_NAME_LENGTH {
         return false;
     }
     let labels: Vec<&str> = name.split('.').collect();
     let well_formed = labels.iter().all(|label| {
         !label.is_empty()
-            && label.len() <= 63
+            && label.len() <= MAX_DNS_LABEL_LENGTH
             && !label.starts_with('-')
             && !label.ends_with('-')
             && label

@@ -8,6 +8,7 @@ mod coerce;
 mod email;
 mod error;
 mod host;
+pub mod limits;
 mod list_query;
 mod notifier;
 mod notifier_input;
@@ -16,14 +17,14 @@ mod send_input;
 mod user;
 
 pub use error::{FieldError, FieldErrors, messages};
-pub use list_query::{
-    DEFAULT_PAGE_SIZE, Direction, InvalidPage, ListQuery, MAX_PAGE_SIZE, OrderField,
-};
+// Also at the crate root, where they were before `limits` gathered them.
+pub use limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RECIPIENTS};
+pub use list_query::{Direction, InvalidPage, ListQuery, OrderField};
 pub use notifier::{
     Destination, MASKED_PASSWORD, NewNotifier, Notifier, NotifierChanges, Password, default_port,
     name_key,
 };
 pub use notifier_input::{parse_create, parse_partial_update, parse_replace};
 pub use permission::{Permission, UnknownPermission};
-pub use send_input::{MAX_RECIPIENTS, SendRequest, parse_send, parse_test};
+pub use send_input::{SendRequest, parse_send, parse_test};
 pub use user::{Principal, User, validate_username};

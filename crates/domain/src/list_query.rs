@@ -1,12 +1,6 @@
 //! List query parameters as DRF's PageNumberPagination, SearchFilter and OrderingFilter read them.
 
-/// Search terms used at most; the rest are ignored, so no query grows without bound
-/// (a thousand terms made SQLite's expression tree too deep, and PostgreSQL slow).
-pub const MAX_SEARCH_TERMS: usize = 10;
-
-/// Default and maximum page sizes of the contract.
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
-pub const MAX_PAGE_SIZE: u64 = 100;
+use crate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH_TERMS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderField {

@@ -4,6 +4,10 @@ use serde_json::{Map, Value};
 
 use crate::coerce;
 use crate::host::is_valid_host;
+use crate::limits::{
+    MAX_FROM_EMAIL_LENGTH, MAX_HOST_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_PORT,
+    MAX_USERNAME_LENGTH, MIN_PORT,
+};
 use crate::notifier::{MASKED_PASSWORD, NewNotifier, NotifierChanges, Password, default_port};
 use crate::{FieldErrors, messages};
 
@@ -86,11 +90,17 @@ fn parse_fields(body: &Map<String, Value>, required: bool) -> Result<NotifierCha
                     .ok(),
             }
         };
-    let name = field("name", required, &|v| text(v, 255).map(Parsed::Text));
+    let name = field("name", required, &|v| {
+        text(v, MAX_NAME_LENGTH).map(Parsed::Text)
+    });
     let host = field("host", required, &|v| host(v).map(Parsed::Text));
     let port = field("port", false, &|v| port(v).map(Parsed::Port));
-    let username = field("username", required, &|v| text(v, 255).map(Parsed::Text));
-    let password = field("password", required, &|v| text(v, 1024).map(Parsed::Text));
+    let username = field("username", required, &|v| {
+        text(v, MAX_USERNAME_LENGTH).map(Parsed::Text)
+    });
+    let password = field("password", required, &|v| {
+        text(v, MAX_PASSWORD_LENGTH).map(Parsed::Text)
+    });
     let from_email = field("from_email", required, &|v| email(v).map(Parsed::Text));
     let use_tls = field("use_tls", false, &|v| flag(v).map(Parsed::Flag));
     let use_ssl = field("use_ssl", false, &|v| flag(v).map(Parsed::Flag));
@@ -162,9 +172,9 @@ pub(crate) fn text(value: &Value, max: usize) -> Result<String, Vec<String>> {
     }
 }
 
-/// `EmailField(max_length=254)`, as the model declares `from_email`.
+/// `EmailField(max_length=MAX_FROM_EMAIL_LENGTH)`, as the model declares `from_email`.
 fn email(value: &Value) -> Result<String, Vec<String>> {
-    email_field(value, Some(254))
+    email_field(value, Some(MAX_FROM_EMAIL_LENGTH))
 }
 
 /// DRF's `EmailField`: a non-string is "Enter a valid email address."; the optional length
@@ -187,7 +197,7 @@ pub(crate) fn email_field(value: &Value, max: Option<usize>) -> Result<String, V
 }
 
 fn host(value: &Value) -> Result<String, Vec<String>> {
-    let host = text(value, 255)?;
+    let host = text(value, MAX_HOST_LENGTH)?;
     if is_valid_host(&host) {
         Ok(host)
     } else {
@@ -197,10 +207,11 @@ fn host(value: &Value) -> Result<String, Vec<String>> {
 
 fn port(value: &Value) -> Result<u16, Vec<String>> {
     let number = coerce::integer(value).map_err(|m| vec![m.to_owned()])?;
-    if number < 1 {
-        return Err(vec![messages::at_least(1)]);
+    if number < i64::from(MIN_PORT) {
+        return Err(vec![messages::at_least(MIN_PORT.into())]);
     }
-    u16::try_from(number).map_err(|_| vec![messages::at_most(65535)])
+    // MAX_PORT is u16::MAX, so the conversion's bound is the port range's.
+    u16::try_from(number).map_err(|_| vec![messages::at_most(MAX_PORT.into())])
 }
 
 fn flag(value: &Value) -> Result<bool, Vec<String>> {

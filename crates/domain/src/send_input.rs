@@ -2,11 +2,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::limits::MAX_RECIPIENTS;
 use crate::notifier_input::{email_field, text};
 use crate::{FieldErrors, messages};
-
-/// At most this many addresses across to, cc and bcc.
-pub const MAX_RECIPIENTS: usize = 100;
 
 /// No practical limit on a message's text beyond the request body limit.
 const UNBOUNDED: usize = usize::MAX;
@@ -62,7 +60,7 @@ pub fn parse_send(body: &Map<String, Value>) -> Result<SendRequest, FieldErrors>
     if request.recipient_count() > MAX_RECIPIENTS {
         return Err(FieldErrors::single(
             "non_field_errors",
-            messages::TOO_MANY_RECIPIENTS,
+            messages::too_many_recipients(),
         ));
     }
     Ok(request)
@@ -208,10 +206,10 @@ mod tests {
 
     #[test]
     fn send_limits_recipients_in_all() {
-        let many: Vec<String> = (0..101).map(|i| format!("a{i}@b.co")).collect();
+        let many: Vec<String> = (0..=MAX_RECIPIENTS).map(|i| format!("a{i}@b.co")).collect();
         assert_eq!(
             errors_of(json!({"to": many, "subject": "s", "body": "b"})),
-            json!({"non_field_errors": [messages::TOO_MANY_RECIPIENTS]})
+            json!({"non_field_errors": ["At most 100 recipients in all."]})
         );
     }
 
