@@ -19,6 +19,9 @@ use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_che
         delete::delete, smtp_check::smtp_check, send::send, me::me, health::healthz,
         health::readyz, crate::metrics::metrics,
     ),
+    // Schemas that only response sets (`IntoResponses`) name: utoipa collects the schemas
+    // of `body = ...` but not theirs, and a `$ref` to an undefined schema voids the document.
+    components(schemas(Detail, FieldErrorsBody)),
     modifiers(&TokenSecurity),
     tags(
         (name = "notifiers", description = "Email notifier CRUD (codes 2830-2834)"),
@@ -169,4 +172,37 @@ pub struct SendBody {
 /// The document as JSON, for `/api/schema`.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    #[test]
+    fn every_reference_resolves() {
+        let document = serde_json::to_value(super::document()).unwrap_or_default();
+        let mut references = Vec::new();
+        collect_references(&document, &mut references);
+        assert!(!references.is_empty());
+        for reference in references {
+            let pointer = reference.strip_prefix('#').unwrap_or_default();
+            assert!(
+                document.pointer(pointer).is_some(),
+                "{reference} is undefined"
+            );
+        }
+    }
+
+    fn collect_references(value: &Value, into: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                if let Some(Value::String(reference)) = object.get("$ref") {
+                    into.push(reference.clone());
+                }
+                object.values().for_each(|v| collect_references(v, into));
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect_references(v, into)),
+            _ => {}
+        }
+    }
 }
