@@ -5,6 +5,7 @@
 //! response. [`ApiError`] is the only place that knows status codes and the contract's
 //! error bodies.
 
+mod api_docs;
 mod auth;
 mod body;
 mod cors;
@@ -16,6 +17,7 @@ mod links;
 mod metrics;
 mod openapi;
 mod origin;
+mod paths;
 mod routes;
 mod state;
 mod throttle;
@@ -26,7 +28,8 @@ pub use error::ApiError;
 pub use metrics::{Metrics, record_request};
 pub use openapi::document as openapi_document;
 pub use origin::{OriginPolicy, check_host};
-pub use routes::{ROUTES, configure};
+pub use paths::ROUTES;
+pub use routes::configure;
 pub use state::AppState;
 pub use throttle::{AuthThrottle, limit_failed_auth};
 

@@ -16,7 +16,9 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
+use crate::api_docs::Detail;
 use crate::auth::{Credentials, parse_credentials};
+use crate::paths::METRICS_PATH;
 use crate::{ApiError, AppState};
 use notifier_store::CacheCounters;
 
@@ -160,11 +162,11 @@ pub async fn record_request(
     Ok(response)
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = METRICS_PATH, tag = "operations",
     responses(
         (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
-        (status = 401, description = "`server.metrics_token` is set and the request does not carry it as `Authorization: Bearer <token>`", body = crate::openapi::Detail),
-        (status = 429, description = "Too many failed authentications from this client", body = crate::openapi::Detail),
+        (status = 401, description = "`server.metrics_token` is set and the request does not carry it as `Authorization: Bearer <token>`", body = Detail),
+        (status = 429, description = "Too many failed authentications from this client", body = Detail),
     ))]
 /// GET /metrics: gauges read fresh at scrape time, so every instance reports the truth
 /// of the shared database, then the registry in Prometheus' text format.

@@ -9,34 +9,11 @@ use crate::auth::resolve_principal;
 use crate::handlers::metadata::{me_options, notifier_options};
 use crate::handlers::not_allowed::{not_allowed, not_allowed_open, not_found};
 use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_check, update};
+use crate::paths::{
+    ACTION_ALLOW, CHECK_PATH, COLLECTION_ALLOW, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH,
+    METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READYZ_PATH, SEND_PATH,
+};
 use crate::throttle::limit_failed_auth;
-
-pub const NOTIFIERS_PATH: &str = "/api/notifications/notifiers/email";
-
-const COLLECTION: &str = "/api/notifications/notifiers/email";
-const ITEM: &str = "/api/notifications/notifiers/email/{id}";
-const CHECK: &str = "/api/notifications/notifiers/email/{id}/test";
-const SEND: &str = "/api/notifications/notifiers/email/{id}/send";
-const ME: &str = "/api/me";
-
-const COLLECTION_ALLOW: &str = "GET, POST, HEAD, OPTIONS";
-const ITEM_ALLOW: &str = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS";
-const ACTION_ALLOW: &str = "POST, OPTIONS";
-pub(crate) const ME_ALLOW: &str = "GET, HEAD, OPTIONS";
-const OPEN_ALLOW: &str = "GET";
-
-/// Every route with the methods it serves, in OpenAPI path syntax: the 405 answers'
-/// `Allow` headers come from here, and a test holds the schema to exactly this list.
-pub const ROUTES: [(&str, &str); 8] = [
-    (COLLECTION, COLLECTION_ALLOW),
-    (ITEM, ITEM_ALLOW),
-    (CHECK, ACTION_ALLOW),
-    (SEND, ACTION_ALLOW),
-    (ME, ME_ALLOW),
-    ("/healthz", OPEN_ALLOW),
-    ("/readyz", OPEN_ALLOW),
-    ("/metrics", OPEN_ALLOW),
-];
 
 /// Registers every route; `main` and the tests build the same app through this.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -44,7 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // resources (a multi-pattern resource matches through a regex set).
     for slash in ["", "/"] {
         cfg.service(
-            resource(COLLECTION, slash)
+            resource(NOTIFIERS_PATH, slash)
                 .route(web::get().to(list::list))
                 .route(web::head().to(list::list))
                 .route(web::post().to(create::create))
@@ -52,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(not_allowed(COLLECTION_ALLOW))),
         )
         .service(
-            resource(ITEM, slash)
+            resource(NOTIFIER_PATH, slash)
                 .route(web::get().to(retrieve::retrieve))
                 .route(web::head().to(retrieve::retrieve))
                 .route(web::patch().to(update::partial_update))
@@ -62,29 +39,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(not_allowed(ITEM_ALLOW))),
         )
         .service(
-            resource(CHECK, slash)
+            resource(CHECK_PATH, slash)
                 .route(web::post().to(smtp_check::smtp_check))
                 .route(options().to(notifier_options("POST", ACTION_ALLOW)))
                 .default_service(web::to(not_allowed(ACTION_ALLOW))),
         )
         .service(
-            resource(SEND, slash)
+            resource(SEND_PATH, slash)
                 .route(web::post().to(send::send))
                 .route(options().to(notifier_options("POST", ACTION_ALLOW)))
                 .default_service(web::to(not_allowed(ACTION_ALLOW))),
         )
         .service(
-            resource(ME, slash)
+            resource(ME_PATH, slash)
                 .route(web::get().to(me::me))
                 .route(web::head().to(me::me))
                 .route(options().to(me_options))
                 .default_service(web::to(not_allowed(ME_ALLOW))),
         );
     }
-    cfg.service(open_resource("/healthz").route(web::get().to(health::healthz)))
-        .service(open_resource("/readyz").route(web::get().to(health::readyz)))
+    cfg.service(open_resource(HEALTHZ_PATH).route(web::get().to(health::healthz)))
+        .service(open_resource(READYZ_PATH).route(web::get().to(health::readyz)))
         .service(
-            open_resource("/metrics")
+            open_resource(METRICS_PATH)
                 .route(web::get().to(crate::metrics::metrics))
                 .wrap(from_fn(limit_failed_auth)),
         )
@@ -145,50 +122,4 @@ fn redirect(to: &'static str) -> HttpResponse {
     HttpResponse::Found()
         .insert_header((header::LOCATION, to))
         .finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    use super::ROUTES;
-
-    /// HEAD and OPTIONS come with GET and every route; the schema describes the rest.
-    fn served() -> BTreeSet<(String, String)> {
-        ROUTES
-            .iter()
-            .flat_map(|(path, allow)| {
-                allow
-                    .split(", ")
-                    .filter(|m| !matches!(*m, "HEAD" | "OPTIONS"))
-                    .map(|m| (path.to_string(), m.to_lowercase()))
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_schema_describes_exactly_the_served_routes() {
-        let document = crate::openapi::document();
-        let described: BTreeSet<(String, String)> = document
-            .paths
-            .paths
-            .iter()
-            .flat_map(|(path, item)| {
-                let json = serde_json::to_value(item).unwrap_or_default();
-                let methods: Vec<String> = json
-                    .as_object()
-                    .map(|o| o.keys().filter(|k| is_method(k)).cloned().collect())
-                    .unwrap_or_default();
-                methods.into_iter().map(move |m| (path.clone(), m))
-            })
-            .collect();
-        assert_eq!(described, served());
-    }
-
-    fn is_method(key: &str) -> bool {
-        matches!(
-            key,
-            "get" | "post" | "put" | "patch" | "delete" | "head" | "options"
-        )
-    }
 }

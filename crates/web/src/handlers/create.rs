@@ -4,17 +4,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use notifier_domain::parse_create;
 
 use super::json_response;
+use crate::api_docs::{AuthFailures, BodyFailures, NotifierWrite};
 use crate::auth::{Require, markers::CreateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
 use crate::links::absolute_path;
-use crate::openapi::{AuthFailures, BodyFailures, NotifierWrite};
-use crate::routes::NOTIFIERS_PATH;
+use crate::paths::NOTIFIERS_PATH;
 use crate::{ApiError, AppState};
 
 /// Create a notifier (permission 2831); `Location` names the new resource.
 #[utoipa::path(
-    post, path = "/api/notifications/notifiers/email", tag = "notifiers",
+    post, path = NOTIFIERS_PATH, tag = "notifiers",
     request_body(content = NotifierWrite, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = NotifierResponse,

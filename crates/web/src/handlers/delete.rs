@@ -1,13 +1,14 @@
 use actix_web::{HttpResponse, web};
 
 use super::parse_id;
+use crate::api_docs::{AuthFailures, UnknownNotifier};
 use crate::auth::{Require, markers::DeleteNotifier};
-use crate::openapi::{AuthFailures, UnknownNotifier};
+use crate::paths::NOTIFIER_PATH;
 use crate::{ApiError, AppState};
 
 /// Delete a notifier (permission 2834).
 #[utoipa::path(
-    delete, path = "/api/notifications/notifiers/email/{id}", tag = "notifiers",
+    delete, path = NOTIFIER_PATH, tag = "notifiers",
     params(("id" = i64, Path, description = "The notifier's id")),
     responses(
         (status = 204, description = "Deleted; empty body"),

@@ -3,36 +3,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use notifier_domain::ListQuery;
 
 use super::json_body;
+use crate::api_docs::{AuthFailures, Detail, ListParams};
 use crate::auth::{Require, markers::ListNotifiers};
 use crate::dto::PageResponse;
 use crate::links::{absolute_path, page_link, query_pairs};
-use crate::openapi::{AuthFailures, Detail};
+use crate::paths::NOTIFIERS_PATH;
 use crate::{ApiError, AppState};
-
-/// The list's query parameters (§4).
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-struct ListParams {
-    /// Page number from 1, or `last`.
-    page: Option<String>,
-    /// Items per page: default 20, at most 100.
-    page_size: Option<u32>,
-    /// Case-insensitive substring of name, host, username or from_email; several terms
-    /// separated by spaces or commas must all match.
-    search: Option<String>,
-    /// `id`, `name`, `created_at` or `updated_at`, `-` for descending; comma-separated.
-    ordering: Option<String>,
-    /// Exact host.
-    host: Option<String>,
-    use_tls: Option<bool>,
-    use_ssl: Option<bool>,
-    fail_silently: Option<bool>,
-}
 
 /// List notifiers (permission 2830): filtered, searched, ordered, paginated.
 #[utoipa::path(
-    get, path = "/api/notifications/notifiers/email", tag = "notifiers",
+    get, path = NOTIFIERS_PATH, tag = "notifiers",
     params(ListParams),
     responses(
         (status = 200, description = "One page of notifiers", body = PageResponse),

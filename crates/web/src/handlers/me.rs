@@ -1,8 +1,9 @@
 use actix_web::HttpResponse;
 use serde::Serialize;
 
+use crate::api_docs::Detail;
 use crate::auth::Authenticated;
-use crate::openapi::Detail;
+use crate::paths::ME_PATH;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Me<'a> {
@@ -13,7 +14,7 @@ pub struct Me<'a> {
 }
 
 #[utoipa::path(
-    get, path = "/api/me", tag = "account",
+    get, path = ME_PATH, tag = "account",
     responses(
         (status = 200, description = "The token's user and the codes it may exercise", body = Me),
         (status = 401, description = "No, malformed, unknown or revoked token; inactive user", body = Detail),

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, http::header::ContentType};
 
 use crate::ApiError;
 use crate::auth::{Authenticated, Require, markers::AdminOnly};
+use crate::paths::ME_ALLOW;
 
 /// The serializer's fields as DRF's SimpleMetadata describes them.
 const NOTIFIER_FIELDS: &str = r#"{"id":{"type":"integer","required":false,"read_only":true,"label":"ID"},"name":{"type":"string","required":true,"read_only":false,"label":"Name","max_length":255},"host":{"type":"string","required":true,"read_only":false,"label":"Host","max_length":255},"port":{"type":"integer","required":false,"read_only":false,"label":"Port"},"username":{"type":"string","required":true,"read_only":false,"label":"Username","max_length":255},"password":{"type":"string","required":true,"read_only":false,"label":"Password","max_length":1024},"from_email":{"type":"email","required":true,"read_only":false,"label":"From email","max_length":254},"use_tls":{"type":"boolean","required":false,"read_only":false,"label":"Use tls"},"use_ssl":{"type":"boolean","required":false,"read_only":false,"label":"Use ssl"},"fail_silently":{"type":"boolean","required":false,"read_only":false,"label":"Fail silently"},"created_at":{"type":"datetime","required":false,"read_only":true,"label":"Created at"},"updated_at":{"type":"datetime","required":false,"read_only":true,"label":"Updated at"}}"#;
@@ -28,7 +29,7 @@ pub fn notifier_options(
 /// OPTIONS on /api/me: any authenticated user.
 pub async fn me_options(_: Authenticated) -> HttpResponse {
     let body = r#"{"name":"Me","description":"Who the token belongs to and which codes it may exercise.","renders":["application/json"],"parses":["application/json"]}"#;
-    json_with_allow(body.to_owned(), crate::routes::ME_ALLOW)
+    json_with_allow(body.to_owned(), ME_ALLOW)
 }
 
 fn json_with_allow(body: String, allow: &'static str) -> HttpResponse {

@@ -1,14 +1,15 @@
 use actix_web::{HttpResponse, web};
 
 use super::{json_body, parse_id};
+use crate::api_docs::{AuthFailures, UnknownNotifier};
 use crate::auth::{Require, markers::RetrieveNotifier};
 use crate::dto::NotifierResponse;
-use crate::openapi::{AuthFailures, UnknownNotifier};
+use crate::paths::NOTIFIER_PATH;
 use crate::{ApiError, AppState};
 
 /// Retrieve a notifier (permission 2832).
 #[utoipa::path(
-    get, path = "/api/notifications/notifiers/email/{id}", tag = "notifiers",
+    get, path = NOTIFIER_PATH, tag = "notifiers",
     params(("id" = i64, Path, description = "The notifier's id")),
     responses(
         (status = 200, description = "The notifier", body = NotifierResponse),

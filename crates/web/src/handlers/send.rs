@@ -6,9 +6,10 @@ use notifier_mailer::OutgoingMessage;
 use serde::Serialize;
 
 use super::{parse_id, smtp_settings};
+use crate::api_docs::{AuthFailures, BodyFailures, Detail, SendBody, UnknownNotifier};
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
-use crate::openapi::{AuthFailures, BodyFailures, Detail, SendBody, UnknownNotifier};
+use crate::paths::SEND_PATH;
 use crate::{ApiError, AppState};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -19,7 +20,7 @@ pub struct SendResponse {
 }
 
 #[utoipa::path(
-    post, path = "/api/notifications/notifiers/email/{id}/send", tag = "sending",
+    post, path = SEND_PATH, tag = "sending",
     params(("id" = i64, Path, description = "The notifier's id")),
     request_body(content = SendBody, content_type = "application/json"),
     responses(

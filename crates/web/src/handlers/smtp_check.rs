@@ -5,9 +5,10 @@ use notifier_domain::parse_test;
 use serde::Serialize;
 
 use super::{parse_id, smtp_settings};
+use crate::api_docs::{AuthFailures, BodyFailures, CheckBody, UnknownNotifier};
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
-use crate::openapi::{AuthFailures, BodyFailures, CheckBody, UnknownNotifier};
+use crate::paths::CHECK_PATH;
 use crate::{ApiError, AppState};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -18,7 +19,7 @@ pub struct CheckResponse {
 }
 
 #[utoipa::path(
-    post, path = "/api/notifications/notifiers/email/{id}/test", tag = "sending",
+    post, path = CHECK_PATH, tag = "sending",
     params(("id" = i64, Path, description = "The notifier's id")),
     request_body(content = Option<CheckBody>, content_type = "application/json"),
     responses(

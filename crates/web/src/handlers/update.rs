@@ -3,15 +3,16 @@ use notifier_domain::{NotifierChanges, parse_partial_update, parse_replace};
 use serde_json::{Map, Value};
 
 use super::{json_body, parse_id};
+use crate::api_docs::{AuthFailures, BodyFailures, NotifierWrite, UnknownNotifier};
 use crate::auth::{Require, markers::UpdateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
-use crate::openapi::{AuthFailures, BodyFailures, NotifierWrite, UnknownNotifier};
+use crate::paths::NOTIFIER_PATH;
 use crate::{ApiError, AppState};
 
 /// Update some fields of a notifier (permission 2833).
 #[utoipa::path(
-    patch, path = "/api/notifications/notifiers/email/{id}", tag = "notifiers",
+    patch, path = NOTIFIER_PATH, tag = "notifiers",
     params(("id" = i64, Path, description = "The notifier's id")),
     request_body(content = NotifierWrite, content_type = "application/json"),
     responses(
@@ -33,7 +34,7 @@ pub async fn partial_update(
 
 /// Replace a notifier (permission 2833): create's required fields; omitted optional fields keep their values.
 #[utoipa::path(
-    put, path = "/api/notifications/notifiers/email/{id}", tag = "notifiers",
+    put, path = NOTIFIER_PATH, tag = "notifiers",
     params(("id" = i64, Path, description = "The notifier's id")),
     request_body(content = NotifierWrite, content_type = "application/json"),
     responses(

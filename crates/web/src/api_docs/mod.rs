@@ -1,0 +1,11 @@
+//! Types that exist only to describe the API in the OpenAPI document; nothing serializes
+//! them. A leaf module: it imports nothing from the handlers, the routes or `openapi`, so
+//! handlers can name their documented bodies and responses without an import cycle.
+
+mod bodies;
+mod params;
+mod responses;
+
+pub use bodies::{CheckBody, NotifierWrite, SendBody};
+pub use params::ListParams;
+pub use responses::{AuthFailures, BodyFailures, Detail, FieldErrorsBody, UnknownNotifier};
