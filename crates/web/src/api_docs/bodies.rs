@@ -1,44 +1,100 @@
-//! Request bodies.
+//! Request bodies. The schemas that carry limits are built by hand: utoipa's
+//! `#[schema(max_length = ...)]` takes only a literal, and the limits must come from
+//! `notifier_domain::limits`, which the validators enforce.
 
-use utoipa::ToSchema;
+use notifier_domain::default_port;
+use notifier_domain::limits::{
+    MAX_FROM_EMAIL_LENGTH, MAX_HOST_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_PORT,
+    MAX_RECIPIENTS, MAX_USERNAME_LENGTH, MIN_PORT,
+};
+use serde_json::json;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
 
-/// The writable fields of a notifier. POST and PUT require `name`, `host`, `username`,
-/// `password` and `from_email`; PATCH takes any subset. Unknown keys are ignored.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct NotifierWrite {
-    /// Trimmed; 1-255 characters; unique regardless of case.
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = r"\S",
-        example = "hamgam_mail"
-    )]
-    pub name: Option<String>,
-    /// A DNS host name or an IP literal.
-    #[schema(format = Hostname, max_length = 255, example = "mail.hamgam.online")]
-    pub host: Option<String>,
-    /// Defaults on create to 465 with `use_ssl`, else 587 with `use_tls`, else 25.
-    #[schema(minimum = 1, maximum = 65535, example = 887)]
-    pub port: Option<u16>,
-    #[schema(min_length = 1, max_length = 255, pattern = r"\S", example = "info")]
-    pub username: Option<String>,
-    /// Stored encrypted. On PATCH/PUT, `********` keeps the stored password.
-    #[schema(
-        write_only,
-        min_length = 1,
-        max_length = 1024,
-        example = "somepassword"
-    )]
-    pub password: Option<String>,
-    #[schema(format = Email, max_length = 254, example = "info@hamgam.online")]
-    pub from_email: Option<String>,
-    /// STARTTLS; default true.
-    pub use_tls: Option<bool>,
-    /// Implicit TLS; default false; wins over `use_tls`.
-    pub use_ssl: Option<bool>,
-    /// On SMTP failure, `/send` answers 200 with `sent: 0` instead of 502; default false.
-    pub fail_silently: Option<bool>,
+/// A text field needs a non-whitespace character: DRF trims, then rejects blanks.
+const NOT_BLANK: &str = r"\S";
+
+/// The writable fields of a notifier (POST, PUT and PATCH bodies).
+pub struct NotifierWrite;
+
+impl ToSchema for NotifierWrite {}
+
+impl PartialSchema for NotifierWrite {
+    fn schema() -> RefOr<Schema> {
+        let ports = format!(
+            "Defaults on create to {} with `use_ssl`, else {} with `use_tls`, else {}.",
+            default_port(false, true),
+            default_port(true, false),
+            default_port(false, false),
+        );
+        ObjectBuilder::new()
+            .description(Some(
+                "The writable fields of a notifier. POST and PUT require `name`, `host`, \
+                 `username`, `password` and `from_email`; PATCH takes any subset. Unknown keys \
+                 are ignored.",
+            ))
+            .property(
+                "name",
+                optional_text(MAX_NAME_LENGTH, "hamgam_mail")
+                    .description(Some(format!(
+                        "Trimmed; 1 to {MAX_NAME_LENGTH} characters; unique regardless of case."
+                    )))
+                    .min_length(Some(1))
+                    .pattern(Some(NOT_BLANK)),
+            )
+            .property(
+                "host",
+                optional_text(MAX_HOST_LENGTH, "mail.hamgam.online")
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Hostname)))
+                    .description(Some("A DNS host name or an IP literal.")),
+            )
+            .property(
+                "port",
+                ObjectBuilder::new()
+                    .schema_type(nullable(Type::Integer))
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                    .minimum(Some(MIN_PORT))
+                    .maximum(Some(MAX_PORT))
+                    .description(Some(ports))
+                    .examples([json!(887)]),
+            )
+            .property(
+                "username",
+                optional_text(MAX_USERNAME_LENGTH, "info")
+                    .min_length(Some(1))
+                    .pattern(Some(NOT_BLANK)),
+            )
+            .property(
+                "password",
+                optional_text(MAX_PASSWORD_LENGTH, "somepassword")
+                    .description(Some(
+                        "Stored encrypted. On PATCH/PUT, `********` keeps the stored password.",
+                    ))
+                    .write_only(true)
+                    .min_length(Some(1)),
+            )
+            .property(
+                "from_email",
+                optional_text(MAX_FROM_EMAIL_LENGTH, "info@hamgam.online")
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email))),
+            )
+            .property("use_tls", optional_flag("STARTTLS; default true."))
+            .property(
+                "use_ssl",
+                optional_flag("Implicit TLS; default false; wins over `use_tls`."),
+            )
+            .property(
+                "fail_silently",
+                optional_flag(
+                    "On SMTP failure, `/send` answers 200 with `sent: 0` instead of 502; \
+                     default false.",
+                ),
+            )
+            .into()
+    }
 }
 
 /// `/test`'s optional body.
@@ -50,20 +106,72 @@ pub struct CheckBody {
     pub to: Option<String>,
 }
 
-/// `/send`'s body: at most 100 recipients in all.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct SendBody {
-    #[schema(min_items = 1)]
-    pub to: Vec<String>,
-    pub cc: Option<Vec<String>>,
-    /// Envelope only, never in a header.
-    pub bcc: Option<Vec<String>>,
-    #[schema(format = Email)]
-    pub reply_to: Option<String>,
-    /// One line.
-    pub subject: String,
-    pub body: String,
-    /// Sent as the HTML alternative of `body`.
-    pub html_body: Option<String>,
+/// `/send`'s body.
+pub struct SendBody;
+
+impl ToSchema for SendBody {}
+
+impl PartialSchema for SendBody {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(format!(
+                "`/send`'s body: at most {MAX_RECIPIENTS} recipients in all."
+            )))
+            .property("to", addresses(Type::Array).min_items(Some(1)))
+            .required("to")
+            .property("cc", addresses(nullable(Type::Array)))
+            .property(
+                "bcc",
+                addresses(nullable(Type::Array))
+                    .description(Some("Envelope only, never in a header.")),
+            )
+            .property(
+                "reply_to",
+                ObjectBuilder::new()
+                    .schema_type(nullable(Type::String))
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email))),
+            )
+            .property(
+                "subject",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("One line.")),
+            )
+            .required("subject")
+            .property("body", ObjectBuilder::new().schema_type(Type::String))
+            .required("body")
+            .property(
+                "html_body",
+                ObjectBuilder::new()
+                    .schema_type(nullable(Type::String))
+                    .description(Some("Sent as the HTML alternative of `body`.")),
+            )
+            .into()
+    }
+}
+
+/// A field a body may leave out: its type, or `null`.
+fn nullable(kind: Type) -> SchemaType {
+    SchemaType::from_iter([kind, Type::Null])
+}
+
+fn optional_text(max_length: usize, example: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .max_length(Some(max_length))
+        .examples([json!(example)])
+}
+
+fn optional_flag(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::Boolean))
+        .description(Some(description))
+}
+
+/// A recipient list: no list can hold more than all recipients together may.
+fn addresses(kind: impl Into<SchemaType>) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .schema_type(kind)
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .max_items(Some(MAX_RECIPIENTS))
 }

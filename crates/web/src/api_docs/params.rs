@@ -1,22 +1,59 @@
-//! Query parameters.
+//! The list's query parameters (§4). Described by hand so that the page size and search
+//! limits in the descriptions come from `notifier_domain::limits`: a derived `IntoParams`
+//! takes its descriptions from doc comments, which cannot name a constant.
 
-/// The list's query parameters (§4).
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    /// Page number from 1, or `last`.
-    page: Option<String>,
-    /// Items per page: default 20, at most 100.
-    page_size: Option<u32>,
-    /// Case-insensitive substring of name, host, username or from_email; several terms
-    /// separated by spaces or commas must all match.
-    search: Option<String>,
-    /// `id`, `name`, `created_at` or `updated_at`, `-` for descending; comma-separated.
-    ordering: Option<String>,
-    /// Exact host.
-    host: Option<String>,
-    use_tls: Option<bool>,
-    use_ssl: Option<bool>,
-    fail_silently: Option<bool>,
+use notifier_domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH_TERMS};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{RefOr, Required, Schema};
+use utoipa::{IntoParams, PartialSchema};
+
+pub struct ListParams;
+
+impl IntoParams for ListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            query(
+                "page",
+                String::schema(),
+                Some("Page number from 1, or `last`."),
+            ),
+            query(
+                "page_size",
+                u32::schema(),
+                Some(&format!(
+                    "Items per page: default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}."
+                )),
+            ),
+            query(
+                "search",
+                String::schema(),
+                Some(&format!(
+                    "Case-insensitive substring of name, host, username or from_email; several \
+                     terms separated by spaces or commas must all match (the first \
+                     {MAX_SEARCH_TERMS} count, the rest are ignored)."
+                )),
+            ),
+            query(
+                "ordering",
+                String::schema(),
+                Some(
+                    "`id`, `name`, `created_at` or `updated_at`, `-` for descending; comma-separated.",
+                ),
+            ),
+            query("host", String::schema(), Some("Exact host.")),
+            query("use_tls", bool::schema(), None),
+            query("use_ssl", bool::schema(), None),
+            query("fail_silently", bool::schema(), None),
+        ]
+    }
+}
+
+fn query(name: &str, schema: RefOr<Schema>, description: Option<&str>) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(description)
+        .schema(Some(schema))
+        .build()
 }

@@ -1,11 +1,24 @@
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use actix_web::App;
+use actix_web::test::{TestRequest, call_and_read_body_json, init_service};
+use notifier_domain::limits::{
+    DEFAULT_PAGE_SIZE, MAX_FROM_EMAIL_LENGTH, MAX_HOST_LENGTH, MAX_NAME_LENGTH, MAX_PAGE_SIZE,
+    MAX_PASSWORD_LENGTH, MAX_PORT, MAX_RECIPIENTS, MAX_SEARCH_TERMS, MAX_USERNAME_LENGTH, MIN_PORT,
+};
+use serde_json::{Value, json};
 
-use crate::paths::ROUTES;
+use crate::paths::{NOTIFIERS_PATH, ROUTES};
 
 fn document_json() -> Value {
     serde_json::to_value(super::document()).unwrap_or_default()
+}
+
+/// The document as `/api/schema` serves it, through the real route table.
+async fn served_document() -> Value {
+    let app = init_service(App::new().configure(crate::configure)).await;
+    let request = TestRequest::get().uri("/api/schema").to_request();
+    call_and_read_body_json(&app, request).await
 }
 
 #[test]
@@ -34,6 +47,51 @@ fn collect_references(value: &Value, into: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|v| collect_references(v, into)),
         _ => {}
     }
+}
+
+#[actix_web::test]
+async fn the_served_limits_are_the_domain_limits() {
+    let document = served_document().await;
+    let schemas = &document["components"]["schemas"];
+    let write = &schemas["NotifierWrite"]["properties"];
+    let max_lengths = [
+        ("name", MAX_NAME_LENGTH),
+        ("host", MAX_HOST_LENGTH),
+        ("username", MAX_USERNAME_LENGTH),
+        ("password", MAX_PASSWORD_LENGTH),
+        ("from_email", MAX_FROM_EMAIL_LENGTH),
+    ];
+    for (field, max) in max_lengths {
+        assert_eq!(write[field]["maxLength"], json!(max), "{field}");
+    }
+    assert_eq!(write["port"]["minimum"], json!(MIN_PORT));
+    assert_eq!(write["port"]["maximum"], json!(MAX_PORT));
+
+    let send = &schemas["SendBody"];
+    for list in ["to", "cc", "bcc"] {
+        assert_eq!(
+            send["properties"][list]["maxItems"],
+            json!(MAX_RECIPIENTS),
+            "{list}"
+        );
+    }
+    let recipients = format!("at most {MAX_RECIPIENTS} recipients");
+    assert!(description(send).contains(&recipients));
+
+    let list = &document["paths"][NOTIFIERS_PATH]["get"]["parameters"];
+    let parameter = |name: &str| {
+        list.as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == name))
+            .map(description)
+            .unwrap_or_default()
+    };
+    let page_size = format!("default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}");
+    assert!(parameter("page_size").contains(&page_size));
+    assert!(parameter("search").contains(&format!("first {MAX_SEARCH_TERMS}")));
+}
+
+fn description(value: &Value) -> String {
+    value["description"].as_str().unwrap_or_default().to_owned()
 }
 
 #[test]
