@@ -3,12 +3,17 @@
 //! table its 405 answers use, is in the schema (the unit test in `notifier-web` holds the
 //! schema to that table; this one holds the running app to it).
 
+use std::collections::BTreeMap;
+
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::helpers::*;
 
-backend_tests!(sqlite: [schema_and_served_routes_agree], postgres: []);
+backend_tests!(
+    sqlite: [schema_and_served_routes_agree, options_metadata_and_schema_agree_on_max_lengths],
+    postgres: []
+);
 
 async fn schema_and_served_routes_agree(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -66,6 +71,34 @@ async fn schema_and_served_routes_agree(backend: Backend) {
         notifier_server_routes().len(),
         "the schema describes only served routes"
     );
+}
+
+/// DRF's metadata (OPTIONS) spells its max lengths out; the schema's come from
+/// `notifier_domain::limits` (a unit test in `notifier-web` holds them there), so the two
+/// agreeing keeps the metadata on the enforced limits too.
+async fn options_metadata_and_schema_agree_on_max_lengths(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let schema = app.get("/api/schema", "").await.json();
+    let documented = &schema["components"]["schemas"]["NotifierWrite"]["properties"];
+    let options = app
+        .send(
+            app.request(Method::OPTIONS, NOTIFIERS)
+                .header("Authorization", token_header(&app.admin_token)),
+        )
+        .await;
+    assert_eq!(options.status, 200);
+    let metadata = options.json()["actions"]["POST"].clone();
+    let bounded = |fields: &Value, key: &str| -> BTreeMap<String, Value> {
+        fields
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, field)| Some((name.clone(), field.get(key)?.clone())))
+            .collect()
+    };
+    let in_metadata = bounded(&metadata, "max_length");
+    assert_eq!(in_metadata.len(), 5, "{in_metadata:?}");
+    assert_eq!(in_metadata, bounded(documented, "maxLength"));
 }
 
 fn notifier_server_routes() -> Vec<(&'static str, &'static str)> {
