@@ -5,7 +5,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api_docs::{Detail, FieldErrorsBody};
-use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_check, update};
+use crate::handlers::{
+    create, delete, health, list, me, metrics, retrieve, send, smtp_check, update,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,7 +20,7 @@ use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_che
     paths(
         list::list, create::create, retrieve::retrieve, update::partial_update, update::replace,
         delete::delete, smtp_check::smtp_check, send::send, me::me, health::healthz,
-        health::readyz, crate::metrics::metrics,
+        health::readyz, metrics::metrics,
     ),
     // Schemas that only response sets (`IntoResponses`) name: utoipa collects the schemas
     // of `body = ...` but not theirs, and a `$ref` to an undefined schema voids the document.

@@ -6,14 +6,10 @@
 
 use std::net::IpAddr;
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::HttpRequest;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::middleware::Next;
-use actix_web::{HttpRequest, ResponseError, web};
 use ipnet::IpNet;
-
-use crate::{ApiError, AppState};
 
 /// The `server.public_url`, `server.trusted_proxies` and `server.allowed_hosts` settings.
 #[derive(Debug, Clone, Default)]
@@ -91,26 +87,6 @@ impl OriginPolicy {
                 .iter()
                 .any(|pattern| matches_host(pattern, &name))
     }
-}
-
-/// Middleware around the whole app: a request to a name not in `server.allowed_hosts`
-/// gets 400 before anything else runs. Liveness and readiness probes are exempt: load
-/// balancers send them to the instance's address, not to the public name.
-pub async fn check_host(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let allowed = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => {
-            matches!(req.path(), "/healthz" | "/readyz") || state.origin.host_allowed(&req)
-        }
-        None => true,
-    };
-    if allowed {
-        return Ok(next.call(req).await?.map_into_left_body());
-    }
-    let response = ApiError::InvalidHost.error_response();
-    Ok(req.into_response(response).map_into_right_body())
 }
 
 /// The `Host` header (HTTP/1.1) or the URI's authority (HTTP/2), ignoring forwarding.

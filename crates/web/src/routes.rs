@@ -6,14 +6,16 @@ use actix_web::{HttpResponse, guard, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::resolve_principal;
+use crate::failed_auth::limit_failed_auth;
 use crate::handlers::metadata::{me_options, notifier_options};
 use crate::handlers::not_allowed::{not_allowed, not_allowed_open, not_found};
-use crate::handlers::{create, delete, health, list, me, retrieve, send, smtp_check, update};
+use crate::handlers::{
+    create, delete, health, list, me, metrics, retrieve, send, smtp_check, update,
+};
 use crate::paths::{
     ACTION_ALLOW, CHECK_PATH, COLLECTION_ALLOW, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH,
     METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READYZ_PATH, SEND_PATH,
 };
-use crate::throttle::limit_failed_auth;
 
 /// Registers every route; `main` and the tests build the same app through this.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -62,7 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(open_resource(READYZ_PATH).route(web::get().to(health::readyz)))
         .service(
             open_resource(METRICS_PATH)
-                .route(web::get().to(crate::metrics::metrics))
+                .route(web::get().to(metrics::metrics))
                 .wrap(from_fn(limit_failed_auth)),
         )
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/schema", crate::openapi::document()))

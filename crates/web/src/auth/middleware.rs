@@ -11,6 +11,7 @@ use actix_web::{HttpMessage, web};
 use super::outcome::AuthOutcome;
 use super::header::{Credentials, parse};
 use crate::AppState;
+use crate::failed_auth::throttle;
 
 const INVALID_TOKEN: &str = "Invalid token.";
 const INACTIVE_USER: &str = "User inactive or deleted.";
@@ -30,7 +31,7 @@ pub async fn resolve_principal(
         None => AuthOutcome::LookupFailed,
     };
     req.extensions_mut().insert(outcome);
-    Ok(crate::throttle::throttle(next.call(req).await?))
+    Ok(throttle(next.call(req).await?))
 }
 
 async fn outcome_for(state: &AppState, credentials: Credentials<'_>) -> AuthOutcome {

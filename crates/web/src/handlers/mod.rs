@@ -6,6 +6,7 @@ pub mod health;
 pub mod list;
 pub mod me;
 pub mod metadata;
+pub mod metrics;
 pub mod not_allowed;
 pub mod retrieve;
 pub mod send;
