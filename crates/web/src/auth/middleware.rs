@@ -8,8 +8,8 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::outcome::AuthOutcome;
 use super::header::{Credentials, parse};
+use super::outcome::AuthOutcome;
 use crate::AppState;
 use crate::failed_auth::throttle;
 
