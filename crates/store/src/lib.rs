@@ -79,6 +79,7 @@ pub use counters::CacheCounters;
 pub use epochs::MAX_STALENESS;
 pub use error::{Error, Result};
 pub use hooks::ChangeHooks;
+pub use notifier_persistence::NotReady;
 pub use notifiers::{Created, NotifierStore};
 pub use principals::Principals;
 pub use render::{PageParts, Render};

@@ -38,10 +38,7 @@ impl Principals {
     }
 
     /// The principal behind a token, active or not; `None` for an unknown or revoked one.
-    pub async fn authenticate(
-        &self,
-        key: &str,
-    ) -> notifier_persistence::Result<Option<Arc<Principal>>> {
+    pub async fn authenticate(&self, key: &str) -> crate::Result<Option<Arc<Principal>>> {
         let epochs = self.epochs.current().await?;
         let digest = tokens::digest(key);
         let current = |auth_epoch: &String| *auth_epoch == epochs.auth;

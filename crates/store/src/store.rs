@@ -37,7 +37,7 @@ pub struct Store {
 impl Store {
     /// Starts the writer (on SQLite, its connection and batching task) and builds the
     /// caches, empty.
-    pub async fn open(options: StoreOptions) -> notifier_persistence::Result<Self> {
+    pub async fn open(options: StoreOptions) -> crate::Result<Self> {
         let db = options.db;
         let writer = Writer::start(db.clone()).await?;
         let share = |parts: u64| options.cache_bytes / 13 * parts;
@@ -66,7 +66,7 @@ impl Store {
         })
     }
 
-    /// Whether the database answers and takes writes (`/readyz`).
+    /// Whether the database answers and takes writes (`/readyz`); why not, when not.
     pub async fn ready(&self) -> Result<(), NotReady> {
         notifier_persistence::ready(&self.db).await
     }

@@ -132,26 +132,16 @@ impl From<notifier_store::Error> for ApiError {
     fn from(err: notifier_store::Error) -> Self {
         use notifier_store::Error as E;
         match err {
-            E::Persistence(e) => e.into(),
-            E::Invalid(errors) => ApiError::Validation(errors),
-            E::PageOutOfRange => ApiError::InvalidPage,
-            E::Render(e) => ApiError::Internal(Box::new(e)),
-        }
-    }
-}
-
-impl From<notifier_persistence::Error> for ApiError {
-    fn from(err: notifier_persistence::Error) -> Self {
-        use notifier_persistence::Error as E;
-        match err {
             E::NotFound => ApiError::NotifierNotFound,
             E::NameTaken => ApiError::Validation(FieldErrors::default().with_name_taken()),
             E::PasswordRequired => ApiError::Validation(FieldErrors::single(
                 "password",
                 notifier_domain::messages::PASSWORD_AGAIN,
             )),
-            E::Unavailable(_) => ApiError::Unavailable(Box::new(err)),
-            other => ApiError::Internal(Box::new(other)),
+            E::Invalid(errors) => ApiError::Validation(errors),
+            E::PageOutOfRange => ApiError::InvalidPage,
+            E::Unavailable(cause) => ApiError::Unavailable(cause),
+            E::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

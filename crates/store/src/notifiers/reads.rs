@@ -39,7 +39,7 @@ impl NotifierStore {
             bodies.push((notifier.id, body));
         }
         load.keep(bodies);
-        wanted.ok_or(Error::Persistence(notifier_persistence::Error::NotFound))
+        wanted.ok_or(Error::NotFound)
     }
 
     /// One page of `query`, laid out by `assemble` from its parts. `key` names the
