@@ -30,18 +30,12 @@ pub async fn create(
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<HttpResponse, ApiError> {
+    let store = &state.store.notifiers;
     let new = match parse_create(&body) {
         Ok(new) => new,
-        Err(errors) => {
-            return Err(state
-                .store
-                .notifiers
-                .refused(None, &body, errors)
-                .await
-                .into());
-        }
+        Err(errors) => return Err(store.refused(None, &body, errors).await.into()),
     };
-    let created = state.store.notifiers.create(new).await?;
+    let created = store.create(new).await?;
     let location = absolute_path(&req, &format!("{NOTIFIERS_PATH}/{}", created.id));
     let mut response = json_response(StatusCode::CREATED, created.body);
     if let Ok(value) = location.parse() {
