@@ -23,9 +23,9 @@
 //!   the conflict.
 //! - **PostgreSQL**: each statement runs directly on the shared pool, in autocommit, and
 //!   its error is its own (the repository reports a unique violation as a taken name).
-//!   The epoch is read after the commit, so others' writes may be counted in it: the
-//!   write is at most there ([`WriteEpoch::AtMost`], or [`WriteEpoch::Unknown`] when that
-//!   read fails). Nothing is recorded in [`OwnEpochs`].
+//!   The epoch is not read (that would cost every write a second round trip): the write
+//!   reports [`WriteEpoch::Committed`], meaning any epoch read that starts after it
+//!   returned includes it. Nothing is recorded in [`OwnEpochs`].
 //!
 //! Users, grants and tokens are written directly on the connection given, as are reads.
 

@@ -158,10 +158,12 @@ impl EpochReader {
 
     /// One read of the epochs; the item cache learns of the data epoch first.
     async fn read(&self) -> notifier_persistence::Result<Arc<Epochs>> {
+        // Real time, not the clock: it orders the read against writes' returns.
+        let started = Instant::now();
         let epochs = notifier_persistence::epochs::current(&self.inner.db).await?;
         self.inner
             .items
-            .observed(epochs.data, &self.inner.own)
+            .observed(epochs.data, started, &self.inner.own)
             .await;
         Ok(Arc::new(epochs))
     }

@@ -2,7 +2,9 @@
 //!
 //! Every body is stamped with a data epoch: a loaded body with the epoch this instance
 //! knew to be committed when the load began (the rows it read are at least that new), a
-//! written body with the exact epoch of its write. A change made through this instance
+//! written body with the exact epoch of its write (SQLite). A write whose epoch was not
+//! read (PostgreSQL) drops the body and is *pending*: loads skip that notifier until an
+//! epoch read that started after the write gives it an epoch. A change made through this instance
 //! replaces (or, for a delete, drops) just that notifier's body. A change made elsewhere
 //! (the CLI, another instance) is noticed when the epoch reader finds steps in the data
 //! epoch that this instance's own writes do not account for; then every body stamped
@@ -16,6 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use bytes::Bytes;
 use notifier_persistence::{OwnEpochs, WriteEpoch, notifiers};
@@ -29,6 +32,8 @@ const BLOCK_ROOM: u64 = notifiers::BLOCK as u64 * 1024;
 const MARKS_BEFORE_PRUNING: usize = 4096;
 /// Marks a notifier whose last write has an unknown outcome: never cached again.
 const UNKNOWN: i64 = i64::MAX;
+/// Marks a notifier written at an epoch not known yet (see [`Marks::pending`]).
+const PENDING: i64 = i64::MAX - 1;
 
 /// Cheap to clone; clones share everything.
 #[derive(Clone)]
@@ -54,6 +59,9 @@ struct Marks {
     written: HashMap<i64, i64>,
     /// Stamps of the loads running now, with how many run under each.
     loading: BTreeMap<i64, usize>,
+    /// Notifiers marked [`PENDING`], with when their latest write returned: the first
+    /// epoch read that starts after that includes the write and gives the mark its epoch.
+    pending: HashMap<i64, Instant>,
 }
 
 impl ItemCache {
@@ -101,24 +109,35 @@ impl ItemCache {
     }
 
     /// A notifier was written through this instance, committed at `epoch`; `body` is what
-    /// it now is (`None` after a delete, or when the body is not known exactly).
+    /// it now is (`None` after a delete).
     pub fn wrote(&self, id: i64, epoch: WriteEpoch, body: Option<Bytes>) {
-        let mut marks = self.marks();
-        let (at, exact) = match epoch {
-            WriteEpoch::Exact(at) => (at, true),
-            WriteEpoch::AtMost(at) => (at, false),
-            WriteEpoch::Unknown => (UNKNOWN, false),
-        };
-        if at != UNKNOWN {
-            self.inner.known.fetch_max(at, Ordering::SeqCst);
+        match epoch {
+            WriteEpoch::Exact(at) => {
+                self.inner.known.fetch_max(at, Ordering::SeqCst);
+                self.mark(id, at, body);
+            }
+            WriteEpoch::Committed => {
+                let mut marks = self.marks();
+                if marks.written.get(&id) != Some(&UNKNOWN) {
+                    marks.written.insert(id, PENDING);
+                    marks.pending.insert(id, Instant::now());
+                }
+                self.bodies.remove(&id);
+            }
         }
+    }
+
+    /// Marks notifier `id` written at `at`, with `body` as it now is (`None`: not cached).
+    fn mark(&self, id: i64, at: i64, body: Option<Bytes>) {
+        let mut marks = self.marks();
         let mark = marks.written.entry(id).or_insert(at);
         if *mark > at {
             // A later write of this notifier (same batch, say) got here first.
             return;
         }
         *mark = at;
-        match body.filter(|_| exact) {
+        marks.pending.remove(&id);
+        match body {
             Some(body) => self.bodies.insert(id, at, body),
             None => self.bodies.remove(&id),
         }
@@ -128,11 +147,13 @@ impl ItemCache {
     /// A write whose outcome is unknown (it may have committed): the notifier is not
     /// cached again by this process.
     pub fn wrote_unknown(&self, id: i64) {
-        self.wrote(id, WriteEpoch::Unknown, None);
+        self.mark(id, UNKNOWN, None);
     }
 
-    /// Called by the epoch reader with each data epoch it read, before requests see it.
-    pub async fn observed(&self, data: i64, own: &OwnEpochs) {
+    /// Called by the epoch reader with each data epoch it read (a read that started at
+    /// `read_started`), before requests see it.
+    pub async fn observed(&self, data: i64, read_started: Instant, own: &OwnEpochs) {
+        self.settle_pending(data, read_started);
         let mut checked = self.inner.checked.lock().await;
         match *checked {
             Some(last) if data == last => {}
@@ -158,6 +179,28 @@ impl ItemCache {
         }
         self.inner.known.fetch_max(data, Ordering::SeqCst);
         *checked = Some(checked.map_or(data, |last| last.max(data)));
+    }
+
+    /// Writes that returned before `read_started` are in the epoch `data` that read found.
+    fn settle_pending(&self, data: i64, read_started: Instant) {
+        let mut marks = self.marks();
+        if marks.pending.is_empty() {
+            return;
+        }
+        let settled: Vec<i64> = marks
+            .pending
+            .iter()
+            .filter(|(_, returned)| **returned < read_started)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in settled {
+            marks.pending.remove(&id);
+            if let Some(mark) = marks.written.get_mut(&id)
+                && *mark == PENDING
+            {
+                *mark = data;
+            }
+        }
     }
 
     fn marks(&self) -> MutexGuard<'_, Marks> {
@@ -270,14 +313,46 @@ mod tests {
         assert_eq!(items.get(3), Some(body("three")));
     }
 
-    #[test]
-    fn a_write_known_only_after_its_commit_is_read_again() {
+    #[tokio::test]
+    async fn a_write_of_unread_epoch_is_cached_again_after_an_epoch_read_that_follows_it() {
         let items = cache();
+        let own = OwnEpochs::default();
+        items.observed(5, Instant::now(), &own).await;
         items.start_load().keep([(1, body("old"))]);
-        items.wrote(1, WriteEpoch::AtMost(7), Some(body("new")));
+        let before_the_write = Instant::now();
+        items.wrote(1, WriteEpoch::Committed, Some(body("new")));
         assert_eq!(items.get(1), None);
+        items.start_load().keep([(1, body("maybe old"))]);
+        assert_eq!(
+            items.get(1),
+            None,
+            "loads skip it while its epoch is unknown"
+        );
+
+        items.observed(6, before_the_write, &own).await;
+        items.start_load().keep([(1, body("maybe old"))]);
+        assert_eq!(
+            items.get(1),
+            None,
+            "a read that began before the write says nothing"
+        );
+
+        let after_the_write = Instant::now() + std::time::Duration::from_millis(1);
+        items.observed(7, after_the_write, &own).await;
         items.start_load().keep([(1, body("reread"))]);
         assert_eq!(items.get(1), Some(body("reread")));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_outcome_outlasts_a_later_write_of_unread_epoch() {
+        let items = cache();
+        let own = OwnEpochs::default();
+        items.wrote_unknown(1);
+        items.wrote(1, WriteEpoch::Committed, None);
+        let later = Instant::now() + std::time::Duration::from_millis(1);
+        items.observed(3, later, &own).await;
+        items.start_load().keep([(1, body("maybe old"))]);
+        assert_eq!(items.get(1), None);
     }
 
     #[test]
@@ -315,12 +390,12 @@ mod tests {
     async fn own_writes_keep_the_bodies_and_foreign_ones_retire_them() {
         let items = cache();
         let own = OwnEpochs::default();
-        items.observed(10, &own).await;
+        items.observed(10, Instant::now(), &own).await;
         items.start_load().keep([(1, body("one"))]);
-        items.observed(10, &own).await;
+        items.observed(10, Instant::now(), &own).await;
         assert_eq!(items.get(1), Some(body("one")), "nothing moved");
         assert_eq!(items.counters.retirements.get(), 0);
-        items.observed(11, &own).await;
+        items.observed(11, Instant::now(), &own).await;
         assert_eq!(items.get(1), None, "a step nobody here wrote");
         assert_eq!(items.counters.retirements.get(), 1);
         items.start_load().keep([(1, body("again"))]);
@@ -331,8 +406,8 @@ mod tests {
     async fn an_epoch_going_back_turns_caching_off() {
         let items = cache();
         let own = OwnEpochs::default();
-        items.observed(10, &own).await;
-        items.observed(4, &own).await;
+        items.observed(10, Instant::now(), &own).await;
+        items.observed(4, Instant::now(), &own).await;
         items.start_load().keep([(1, body("one"))]);
         assert_eq!(items.get(1), None);
     }

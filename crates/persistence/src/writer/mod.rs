@@ -80,19 +80,16 @@ impl Writer {
         }
     }
 
-    /// The statement alone, in autocommit; the epoch is read after the commit, so others'
-    /// writes may be counted in it too.
+    /// The statement alone, in autocommit.
     async fn execute_directly(&self, statement: Statement) -> Result<Written, WriteError> {
         let rows = self
             .db
             .query_all_raw(statement)
             .await
             .map_err(WriteError::Failed)?;
-        // Committed: a failed read of the epoch must not turn it into an error.
-        let epoch = match crate::epochs::data(&self.db).await {
-            Ok(epoch) => WriteEpoch::AtMost(epoch),
-            Err(_) => WriteEpoch::Unknown,
-        };
-        Ok(Written { rows, epoch })
+        Ok(Written {
+            rows,
+            epoch: WriteEpoch::Committed,
+        })
     }
 }

@@ -20,10 +20,10 @@ pub enum WriteEpoch {
     /// Read inside the write's own transaction, right after it: the rows it returned are
     /// the data exactly as of this epoch.
     Exact(i64),
-    /// Read after the commit: the write is at or before this epoch.
-    AtMost(i64),
-    /// Not known (the read after the commit failed).
-    Unknown,
+    /// Committed, at an epoch not read (PostgreSQL: reading it would cost every write a
+    /// second round trip and a scan of the counters): any epoch read that starts after
+    /// the write returned includes it.
+    Committed,
 }
 
 /// Why a write was not committed.
