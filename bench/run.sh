@@ -117,7 +117,7 @@ fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/notifier-bench.XXXXXX")
 SERVER_PIDS=()
-WRK_PID=""
+CLIENT_PIDS=() # wrk (and pgbench) processes running in the background
 PG_ADMIN_URL=""
 PG_DB=""
 
@@ -145,7 +145,9 @@ stop_server() { # pid: TERM, wait up to 10 s, then KILL (DRF: gunicorn takes its
 cleanup() {
   local pid
   set +e
-  [ -n "$WRK_PID" ] && kill -TERM "$WRK_PID" 2>/dev/null
+  for pid in "${CLIENT_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+  done
   for pid in "${SERVER_PIDS[@]}"; do
     stop_server "$pid"
   done
@@ -298,19 +300,41 @@ field() { # "BENCH k=v ..." key -> v (empty when absent)
   echo ""
 }
 
-# Runs wrk in the background (so an interrupt can stop it) and waits for it.
-wrk_to() { # out_file duration what script url token
-  local out=$1 duration=$2 what=$3 script=$4 url=$5 token=$6
-  BENCH_TOKEN=$token BENCH_N=$N BENCH_RUN=$RUN_TAG \
-    wrk -t"$THREADS" -c"$CONNS" -d"$duration" --timeout 5s --latency \
-    -s "$BENCH_DIR/$script" "$url" >"$out" 2>&1 &
-  WRK_PID=$!
-  if ! wait "$WRK_PID"; then
-    WRK_PID=""
-    cat "$out" >&2
-    die "wrk failed for $what"
+# Clients run in the background, so that an interrupt can stop them (a trap waits for a
+# foreground child), and so that two can run side by side.
+forget_pid() { # array_name pid: drops pid from the array (SERVER_PIDS, CLIENT_PIDS)
+  local -n pids=$1
+  local p keep=()
+  for p in "${pids[@]}"; do
+    [ "$p" = "$2" ] || keep+=("$p")
+  done
+  pids=("${keep[@]}")
+}
+
+# Waits for a background client; its output is shown if it failed.
+wait_client() { # pid out_file what
+  local rc=0
+  wait "$1" || rc=$?
+  forget_pid CLIENT_PIDS "$1"
+  if [ "$rc" != 0 ]; then
+    cat "$2" >&2
+    die "$3 failed (exit status $rc)"
   fi
-  WRK_PID=""
+}
+
+# Starts wrk in the background; its pid is left in WRK_STARTED.
+wrk_start() { # out_file duration script url token threads conns run_tag
+  BENCH_TOKEN=$5 BENCH_N=$N BENCH_RUN=$8 \
+    wrk -t"$6" -c"$7" -d"$2" --timeout 5s --latency \
+    -s "$BENCH_DIR/$3" "$4" >"$1" 2>&1 &
+  WRK_STARTED=$!
+  CLIENT_PIDS+=("$WRK_STARTED")
+}
+
+# Runs wrk with -t$THREADS -c$CONNS and waits for it.
+wrk_to() { # out_file duration what script url token
+  wrk_start "$1" "$2" "$4" "$5" "$6" "$THREADS" "$CONNS" "$RUN_TAG"
+  wait_client "$WRK_STARTED" "$1" "wrk for $3"
 }
 
 # The same load as the measured run, unmeasured, for --warmup (reads only: a create
@@ -321,9 +345,15 @@ warm_up() { # label scenario script url_path base_url token
 }
 
 run_wrk() { # label scenario script url_path base_url token
-  local label=$1 sc=$2 script=$3 path=$4 url=$5 token=$6 out line
+  local label=$1 sc=$2 script=$3 path=$4 url=$5 token=$6 out
   out="$TMP/wrk-$label-$sc.txt"
   wrk_to "$out" "$DURATION" "$label/$sc" "$script" "$url$path" "$token"
+  parse_wrk "$label" "$sc" "$out"
+}
+
+# Reads the BENCH line of a wrk output into RES[label/scenario/...].
+parse_wrk() { # label scenario out_file
+  local label=$1 sc=$2 out=$3 line
   [ "$RAW" = 1 ] && { echo "--- wrk output: $label ${TITLE[$sc]}"; grep -v '^BENCH ' "$out"; }
   line=$(grep '^BENCH ' "$out" | tail -n1) || { cat "$out" >&2; die "no BENCH line from wrk ($label/$sc)"; }
   local k
@@ -458,9 +488,9 @@ log_summary() { # log_file
 
 # ------------------------------------------------------------------------- servers
 
-start_ours() {
-  local bin=$1 port db_url attempt rc
-  OURS_TOKEN=$(rand_hex 20)
+# The database of our servers: a fresh bench_* database on the --db server (dropped by
+# cleanup), or a SQLite file in $TMP. Sets OURS_DB_URL.
+prepare_db() {
   if [ -n "$DB_URL" ]; then
     PG_ADMIN_URL=$DB_URL
     PG_DB="bench_$(rand_hex 6)"
@@ -469,32 +499,49 @@ start_ours() {
     # Same server and credentials, database replaced by the fresh one.
     local scheme=${DB_URL%%://*} rest=${DB_URL#*://} query=""
     if [[ $rest == *\?* ]]; then query="?${rest#*\?}"; rest=${rest%%\?*}; fi
-    db_url="$scheme://${rest%%/*}/$PG_DB$query"
+    OURS_DB_URL="$scheme://${rest%%/*}/$PG_DB$query"
   else
-    db_url="sqlite://$TMP/bench.db?mode=rwc"
+    OURS_DB_URL="sqlite://$TMP/bench.db?mode=rwc"
   fi
+}
+
+# Starts one server on OURS_DB_URL. Every instance gets the same admin token (OURS_TOKEN)
+# and secret key file, so any of them serves the same notifiers with the same token.
+# Logs to $TMP/<name>.log; sets STARTED_PID and STARTED_URL, and adds the pid to
+# SERVER_PIDS (cleanup stops them all).
+start_instance() { # bin name
+  local bin=$1 name=$2 port attempt rc
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
-    OURS_URL="http://127.0.0.1:$port"
+    STARTED_URL="http://127.0.0.1:$port"
     # exec all the way down: $! is the server's own pid (for VmHWM and for stopping it).
     (
       cd "$TMP"
-      exec env NOTIFIER__DATABASE__URL="$db_url" \
+      exec env NOTIFIER__DATABASE__URL="$OURS_DB_URL" \
         NOTIFIER__SECURITY__SECRET_KEY_FILE="$TMP/secret.key" \
         NOTIFIER__SECURITY__ADMIN_TOKEN="$OURS_TOKEN" \
         NOTIFIER__SECURITY__AUTH_FAILURES_PER_MINUTE=0 \
         NOTIFIER__SERVER__LISTEN="127.0.0.1:$port" \
         RUST_LOG=warn \
         "$bin" serve
-    ) >"$TMP/ours.log" 2>&1 &
-    OURS_PID=$!
-    SERVER_PIDS=("$OURS_PID")
+    ) >"$TMP/$name.log" 2>&1 &
+    STARTED_PID=$!
+    SERVER_PIDS+=("$STARTED_PID")
     rc=0
-    wait_healthy "$OURS_URL" "$OURS_PID" "$TMP/ours.log" 60 || rc=$?
+    wait_healthy "$STARTED_URL" "$STARTED_PID" "$TMP/$name.log" 60 || rc=$?
     [ "$rc" = 0 ] && return 0
+    forget_pid SERVER_PIDS "$STARTED_PID"
     echo "  port $port was taken, retrying on another one (attempt $attempt)" >&2
   done
   die "could not start the server: no usable port after 5 attempts"
+}
+
+start_ours() { # bin
+  OURS_TOKEN=$(rand_hex 20)
+  prepare_db
+  start_instance "$1" ours
+  OURS_PID=$STARTED_PID
+  OURS_URL=$STARTED_URL
 }
 
 start_drf() {
@@ -513,7 +560,7 @@ start_drf() {
         "$DRF_DIR/notifier" serve
     ) >"$TMP/drf.log" 2>&1 &
     DRF_PID=$!
-    SERVER_PIDS=("$DRF_PID")
+    SERVER_PIDS+=("$DRF_PID")
     rc=0
     # The first use creates its virtualenv (pip install): allow time for that.
     wait_healthy "$DRF_URL" "$DRF_PID" "$TMP/drf.log" 300 || rc=$?
