@@ -111,6 +111,7 @@ ensure_wrk
 command -v curl >/dev/null 2>&1 || die "curl is required"
 if [ -n "$DB_URL" ]; then
   command -v psql >/dev/null 2>&1 || die "--db needs psql (apt-get install postgresql-client)"
+  command -v pgbench >/dev/null 2>&1 || die "--db needs pgbench, the baseline of the write targets (apt-get install postgresql-contrib, or the postgresql package of your distribution)"
 fi
 
 # ------------------------------------------------------------------ state & cleanup
@@ -447,21 +448,38 @@ verdict() { # label scenario
 }
 
 print_table() { # label with_targets
-  local label=$1 with_targets=$2 sc bad_note base
+  local label=$1 with_targets=$2 sc bad_note base pgb="" w=26 rows=() ratio_pgb target check
   base=${RES[$label/healthz/rps]}
-  if [ "$with_targets" = 1 ]; then
-    printf '%-26s %10s %9s %9s %12s %7s %8s  %-18s %s\n' scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth target check
-  else
-    printf '%-26s %10s %9s %9s %12s %7s %8s\n' scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth
-  fi
+  # With --db: the pgbench baseline as a row after /healthz, and a column of ratios to it.
+  pgb=${RES[$label/pgbench/rps]:-}
   for sc in "${SCENARIOS[@]}"; do
+    rows+=("$sc")
+    [ "$sc" = healthz ] && [ -n "$pgb" ] && rows+=(pgbench)
+  done
+  [ -n "$pgb" ] && w=28
+  printf "%-${w}s %10s %9s %9s %12s %7s %8s" scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth
+  [ -n "$pgb" ] && printf ' %7s' vs_pgb
+  if [ "$with_targets" = 1 ]; then
+    printf '  %-18s %s\n' target check
+  else
+    printf '\n'
+  fi
+  for sc in "${rows[@]}"; do
     bad_note=${RES[$label/$sc/bad]}
     [ "$sc" = unauth ] && bad_note="$bad_note (non-401)"
-    printf '%-26s %10.0f %9.2f %9.2f %12s %7s %8s' "${TITLE[$sc]}" "${RES[$label/$sc/rps]}" \
+    [ "$sc" = pgbench ] && bad_note="$bad_note (failed)"
+    printf "%-${w}s %10.0f %9.2f %9.2f %12s %7s %8s" "${TITLE[$sc]}" "${RES[$label/$sc/rps]}" \
       "${RES[$label/$sc/p50_ms]}" "${RES[$label/$sc/p99_ms]}" "$bad_note" \
       "${RES[$label/$sc/socket_errors]}" "$(pct "${RES[$label/$sc/rps]}" "$base")"
+    if [ -n "$pgb" ]; then
+      ratio_pgb=-
+      case "$sc" in pgbench | create* | patch*) ratio_pgb=$(pct "${RES[$label/$sc/rps]}" "$pgb") ;; esac
+      printf ' %7s' "$ratio_pgb"
+    fi
     if [ "$with_targets" = 1 ]; then
-      printf '  %-18s %s\n' "${TARGET[$sc]}" "$(verdict "$label" "$sc")"
+      target=${TARGET[$sc]} check=-
+      [ "$sc" = pgbench ] || check=$(verdict "$label" "$sc")
+      printf '  %-18s %s\n' "$target" "$check"
     else
       printf '\n'
     fi
@@ -469,6 +487,31 @@ print_table() { # label with_targets
   echo "after create: ${RES[$label/count_check]:-(create not run)}"
   echo "peak RSS (VmHWM): ${RES[$label/rss]}"
   echo "server log: ${RES[$label/log]}"
+}
+
+# The PostgreSQL write goal: creates and PATCHes at >= 50 % of what pgbench inserts in the
+# same run, with p99 < 20 ms.
+PG_GOAL_RATIO=0.50
+PG_GOAL_P99_MS=20
+pg_verdict() { # label scenario
+  local label=$1 sc=$2 miss=""
+  awk -v a="${RES[$label/$sc/rps]}" -v b="${RES[$label/pgbench/rps]}" -v m="$PG_GOAL_RATIO" \
+    'BEGIN { exit !(b <= 0 || a / b < m) }' && miss+="ratio "
+  awk -v p="${RES[$label/$sc/p99_ms]}" -v m="$PG_GOAL_P99_MS" 'BEGIN { exit !(p >= m) }' && miss+="p99 "
+  if [ -n "$miss" ]; then echo "MISS(${miss% })"; else echo "ok"; fi
+}
+
+print_pg_goal() { # label
+  local label=$1 sc
+  [ -n "${RES[$label/pgbench/rps]:-}" ] || return 0
+  printf '\nPostgreSQL write goal (pgbench baseline: %.0f inserts/s, p99 %.2f ms; same run, same database):\n' \
+    "${RES[$label/pgbench/rps]}" "${RES[$label/pgbench/p99_ms]}"
+  for sc in create patch; do
+    [ -n "${RES[$label/$sc/rps]:-}" ] || continue
+    printf '  %-28s %-30s %-34s %s\n' "${TITLE[$sc]}" ">=50% of pgbench, p99<20ms" \
+      "$(printf '%s of pgbench, p99 %.2f ms' "$(pct "${RES[$label/$sc/rps]}" "${RES[$label/pgbench/rps]}")" "${RES[$label/$sc/p99_ms]}")" \
+      "$(pg_verdict "$label" "$sc")"
+  done
 }
 
 # How much the server wrote to its log during the run, and its most frequent line
@@ -484,6 +527,63 @@ log_summary() { # log_file
   top=$(sed -E 's/^\[[0-9]{4}-[0-9T:.+-]+Z? +/[/; s/^\[[0-9]{4}-[0-9: +-]+\] \[[0-9]+\] /[/' "$1.filtered" |
     sort | uniq -c | sort -rn | head -n1 | sed -E 's/^ *([0-9]+) (.*)$/\1x: \2/' | cut -c1-200)
   echo "$n lines; most frequent: $top"
+}
+
+# ---------------------------------------------------------------- pgbench baseline
+
+PGBENCH_CLIENTS=32
+PGBENCH_THREADS=2
+PGBENCH_TABLE=pgbench_notifier_like
+TITLE[pgbench]="pgbench INSERT ($PGBENCH_CLIENTS clients)"
+TARGET[pgbench]="baseline"
+
+duration_secs() { # 10s, 2m, 1h or 10 -> whole seconds, at least 1 (pgbench -T)
+  local d=$1 n
+  n=$((10#${d%[smh]}))
+  case "$d" in
+    *m) n=$((n * 60)) ;;
+    *h) n=$((n * 3600)) ;;
+  esac
+  [ "$n" -ge 1 ] || n=1
+  echo "$n"
+}
+
+# What PostgreSQL alone does with writes of the same shape, on this machine now:
+# pgbench -n -c32 -j2 for --duration on the bench database, each transaction one
+# single-row INSERT with a unique name (client id + a per-client counter) into a table
+# shaped like the notifiers' keys (serial id, unique name, timestamp). Results go to
+# RES[label/pgbench/...]; p50/p99 come from pgbench's per-transaction log (-l).
+run_pgbench() { # label db_url
+  local label=$1 url=$2 out="$TMP/pgbench.txt" script="$TMP/pgbench-insert.sql" pid secs v p50 p99
+  psql "$url" -qX -v ON_ERROR_STOP=1 -c "CREATE TABLE $PGBENCH_TABLE (id serial PRIMARY KEY,
+    name text UNIQUE NOT NULL, created_at timestamptz NOT NULL DEFAULT now())" >/dev/null ||
+    die "could not create the pgbench table $PGBENCH_TABLE"
+  printf '%s\n' '\set n :n + 1' \
+    "INSERT INTO $PGBENCH_TABLE (name) VALUES ('pgbench-' || :client_id || '-' || :n);" >"$script"
+  secs=$(duration_secs "$DURATION")
+  pgbench -n -c "$PGBENCH_CLIENTS" -j "$PGBENCH_THREADS" -T "$secs" -D n=0 -f "$script" \
+    -l --log-prefix="$TMP/pgbench-log" "$url" >"$out" 2>&1 &
+  pid=$!
+  CLIENT_PIDS+=("$pid")
+  wait_client "$pid" "$out" "pgbench"
+  [ "$RAW" = 1 ] && { echo "--- pgbench output"; cat "$out"; }
+  # "tps = N (without initial connection time)" (PostgreSQL 14+; older ones print two
+  # tps lines, the last one excluding connections).
+  v=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | tail -n1)
+  [ -n "$v" ] || { cat "$out" >&2; die "no tps in pgbench's output"; }
+  RES[$label/pgbench/rps]=$v
+  v=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out")
+  RES[$label/pgbench/bad]=${v:-0}
+  RES[$label/pgbench/socket_errors]=-
+  # Per-transaction log lines: client_id transaction_no latency_us script_no epoch_s epoch_us.
+  read -r p50 p99 < <(
+    cat "$TMP"/pgbench-log.* 2>/dev/null | awk '$3 ~ /^[0-9]+$/ { print $3 }' | sort -n |
+      awk '{ v[NR] = $1 }
+        function pct(p, i) { i = int(NR * p / 100); if (i < NR * p / 100) i++; if (i < 1) i = 1; return v[i] / 1000 }
+        END { if (NR == 0) print "0 0"; else printf "%.3f %.3f\n", pct(50), pct(99) }')
+  RES[$label/pgbench/p50_ms]=$p50
+  RES[$label/pgbench/p99_ms]=$p99
+  rm -f "$TMP"/pgbench-log.*
 }
 
 # ------------------------------------------------------------------------- servers
@@ -539,6 +639,10 @@ start_instance() { # bin name
 start_ours() { # bin
   OURS_TOKEN=$(rand_hex 20)
   prepare_db
+  if [ -n "$DB_URL" ]; then
+    echo "-- pgbench baseline: $PGBENCH_CLIENTS clients x $(duration_secs "$DURATION")s of single-row INSERTs on $PG_DB"
+    run_pgbench ours "$OURS_DB_URL"
+  fi
   start_instance "$1" ours
   OURS_PID=$STARTED_PID
   OURS_URL=$STARTED_URL
@@ -584,6 +688,9 @@ echo "cpu:         $(nproc) x ${cpu_model:-unknown}"
 echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (before the run; other work on the machine skews results)"
 echo "wrk:         $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t$THREADS -c$CONNS -d$DURATION, client on the same machine; reads warmed up for $WARMUP first"
 echo "notifiers:   $N seeded; database: $([ -n "$DB_URL" ] && echo "PostgreSQL (fresh bench_* database on ${DB_URL%%\?*})" || echo "SQLite (temp file)")"
+if [ -n "$DB_URL" ]; then
+  echo "pgbench:     $(pgbench --version 2>/dev/null | awk '{ print $3 }'), -n -c$PGBENCH_CLIENTS -j$PGBENCH_THREADS -T$(duration_secs "$DURATION"), single-row INSERTs with a unique name, on the bench database before the server starts"
+fi
 inherited=$(env | grep -o '^NOTIFIER__[A-Z_]*' | sort | tr '\n' ' ' || true)
 [ -n "$inherited" ] && echo "inherited:   $inherited(passed to the servers)"
 
@@ -627,6 +734,7 @@ print_table ours 1
 rss_check=ok
 [ "${RES[ours/rss_kb]}" -ge $((50 * 1024)) ] && rss_check="MISS (target < 50 MB)"
 echo "peak RSS target < 50 MB: $rss_check"
+print_pg_goal ours
 
 if [ "$VS_DRF" = 1 ]; then
   echo
