@@ -406,22 +406,106 @@ measure() { # label base_url token
 
 COUNT_FAILED=0
 check_count() { # label base_url token
-  local label=$1 url=$2 token=$3 created stored expected inflight
-  created=${RES[$label/create/status_201]:-0}
-  expected=$((N + created))
-  # Requests wrk had sent but not seen answered when the duration ended may still
-  # have been committed by the server.
-  inflight=$((${RES[$label/create/issued]:-0} - ${RES[$label/create/requests]:-0}))
-  [ "$inflight" -lt 0 ] && inflight=0
-  stored=$(stored_count "$url" "$token") || stored=""
-  if [ "${stored:-x}" = "$expected" ]; then
-    RES[$label/count_check]="OK: stored count $stored = $N seeded + $created created (201)"
-  elif [[ ${stored:-x} =~ ^[0-9]+$ ]] && [ "$stored" -gt "$expected" ] && [ "$stored" -le $((expected + inflight)) ]; then
-    RES[$label/count_check]="OK: stored count $stored = $N seeded + $created created (201) + $((stored - expected)) of the $inflight POSTs still in flight when wrk stopped"
+  local label=$1
+  verify_count "$label/count_check" "$N seeded" "$N" "${RES[$label/create/status_201]:-0}" \
+    "$(in_flight "$label" create)" "$3" "$2"
+}
+
+# Requests wrk had sent but not seen answered when the duration ended: the server may
+# still have committed them.
+in_flight() { # label scenario
+  local n=$((${RES[$1/$2/issued]:-0} - ${RES[$1/$2/requests]:-0}))
+  [ "$n" -lt 0 ] && n=0
+  echo "$n"
+}
+
+# The stored count, as each server given reports it, against base + the 201s wrk saw (+
+# at most the POSTs in flight). Sets RES[key] to "OK: ..." or "MISMATCH: ..." and
+# RES[key/stored] to the count; several servers (instances on one database) must agree.
+verify_count() { # result_key base_description base created inflight token url [url ...]
+  local key=$1 desc=$2 base=$3 created=$4 inflight=$5 token=$6 expected stored="" s u counts="" agree=""
+  shift 6
+  expected=$((base + created))
+  for u in "$@"; do
+    s=$(stored_count "$u" "$token") || s=""
+    s=${s:-?}
+    counts+="${counts:+, }$s"
+    if [ -z "$stored" ]; then stored=$s; elif [ "$s" != "$stored" ]; then stored=disagree; fi
+  done
+  [ $# = 2 ] && agree=" (both instances report it)"
+  [ $# -gt 2 ] && agree=" (all $# instances report it)"
+  RES[$key/stored]=$stored
+  if [ "$stored" = disagree ]; then
+    RES[$key]="MISMATCH: the instances report different stored counts ($counts), expected $expected = $desc + $created created (201) ($inflight POSTs were in flight when wrk stopped)"
+    COUNT_FAILED=1
+  elif [ "$stored" = "$expected" ]; then
+    RES[$key]="OK: stored count $stored = $desc + $created created (201)$agree"
+  elif [[ $stored =~ ^[0-9]+$ ]] && [ "$stored" -gt "$expected" ] && [ "$stored" -le $((expected + inflight)) ]; then
+    RES[$key]="OK: stored count $stored = $desc + $created created (201) + $((stored - expected)) of the $inflight POSTs still in flight when wrk stopped$agree"
   else
-    RES[$label/count_check]="MISMATCH: stored count ${stored:-?}, expected $expected = $N seeded + $created created (201) ($inflight POSTs were in flight when wrk stopped)"
+    RES[$key]="MISMATCH: stored count $stored, expected $expected = $desc + $created created (201) ($inflight POSTs were in flight when wrk stopped)"
     COUNT_FAILED=1
   fi
+}
+
+# --db: create and PATCH against two instances on the same database at once. Per
+# scenario, two wrk processes side by side, one per instance, each with half the
+# connections and half the threads (at least one), so the client side does what it did
+# against one instance. RES[label/<scenario>2/...] sums their counts and req/s; its
+# p50/p99 are the higher of the two processes'. After the creates, both instances must
+# report the stored count the 201s of both runs account for.
+TITLE[create2]="POST create, 2 instances"
+TITLE[patch2]="PATCH username, 2 instances"
+TARGET[create2]=">1 inst, 0 non-2xx"
+TARGET[patch2]=">1 inst, 0 non-2xx"
+
+measure_two() { # label url1 url2 token
+  local label=$1 url1=$2 url2=$3 token=$4 sc c1 c2 t pid1 pid2 out1 out2 k a b before leftover
+  c1=$((CONNS / 2))
+  c2=$((CONNS - c1))
+  t=$((THREADS > 1 ? THREADS / 2 : 1))
+  for sc in create patch; do
+    [[ " ${SCENARIOS[*]} " == *" $sc "* ]] || continue
+    out1="$TMP/wrk-$label-${sc}2-i1.txt"
+    out2="$TMP/wrk-$label-${sc}2-i2.txt"
+    # Run tags of their own: created names stay unique across both and the earlier run.
+    wrk_start "$out1" "$DURATION" "$sc.lua" "$url1/" "$token" "$t" "$c1" "${RUN_TAG}i1"
+    pid1=$WRK_STARTED
+    wrk_start "$out2" "$DURATION" "$sc.lua" "$url2/" "$token" "$t" "$c2" "${RUN_TAG}i2"
+    pid2=$WRK_STARTED
+    wait_client "$pid1" "$out1" "wrk for $label/${sc}2 (instance 1)"
+    wait_client "$pid2" "$out2" "wrk for $label/${sc}2 (instance 2)"
+    parse_wrk "$label-i1" "${sc}2" "$out1"
+    parse_wrk "$label-i2" "${sc}2" "$out2"
+    for k in rps requests issued good bad socket_errors status_201; do
+      a=${RES[$label-i1/${sc}2/$k]:-0}
+      b=${RES[$label-i2/${sc}2/$k]:-0}
+      RES[$label/${sc}2/$k]=$(awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { print a + b }')
+    done
+    for k in p50_ms p99_ms; do
+      RES[$label/${sc}2/$k]=$(awk -v a="${RES[$label-i1/${sc}2/$k]}" -v b="${RES[$label-i2/${sc}2/$k]}" \
+        'BEGIN { print (a > b ? a : b) }')
+    done
+    if [ "$sc" = create ]; then
+      # The base is the count the check after the one-instance creates read; POSTs of that
+      # run still in flight then may have been committed since.
+      before=${RES[$label/count_check/stored]:-?}
+      [[ $before =~ ^[0-9]+$ ]] || before=$((N + ${RES[$label/create/status_201]:-0}))
+      leftover=$((N + ${RES[$label/create/status_201]:-0} + $(in_flight "$label" create) - before))
+      [ "$leftover" -lt 0 ] && leftover=0
+      verify_count "$label/count_check2" "$before stored before" "$before" "${RES[$label/create2/status_201]}" \
+        "$(($(in_flight "$label" create2) + leftover))" "$token" "$url1" "$url2"
+    fi
+  done
+}
+
+# Two instances together against one alone: more req/s, and no errors.
+two_verdict() { # label scenario2
+  local label=$1 sc=$2 x miss=""
+  x=$(awk -v a="${RES[$label/$sc/rps]}" -v b="${RES[$label/${sc%2}/rps]}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
+  awk -v a="${RES[$label/$sc/rps]}" -v b="${RES[$label/${sc%2}/rps]}" 'BEGIN { exit !(a <= b) }' && miss+="ratio "
+  [ "$((${RES[$label/$sc/bad]} + ${RES[$label/$sc/socket_errors]}))" -gt 0 ] && miss+="errors "
+  if [ -n "$miss" ]; then echo "MISS(${miss% }) $x"; else echo "ok $x"; fi
 }
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
@@ -429,6 +513,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b
 # "ok" or "MISS(...)" against the targets (only for our service).
 verdict() { # label scenario
   local label=$1 sc=$2 base ratio p99 bad miss=""
+  case "$sc" in create2 | patch2) two_verdict "$label" "$sc"; return 0 ;; esac
   base=${RES[$label/healthz/rps]}
   ratio=$(awk -v a="${RES[$label/$sc/rps]}" -v b="$base" 'BEGIN { print (b > 0 ? a / b : 0) }')
   p99=${RES[$label/$sc/p99_ms]}
@@ -455,6 +540,8 @@ print_table() { # label with_targets
   for sc in "${SCENARIOS[@]}"; do
     rows+=("$sc")
     [ "$sc" = healthz ] && [ -n "$pgb" ] && rows+=(pgbench)
+    # With --db: both instances at once, next to the one-instance row.
+    [ -n "${RES[$label/${sc}2/rps]:-}" ] && rows+=("${sc}2")
   done
   [ -n "$pgb" ] && w=28
   printf "%-${w}s %10s %9s %9s %12s %7s %8s" scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth
@@ -485,8 +572,11 @@ print_table() { # label with_targets
     fi
   done
   echo "after create: ${RES[$label/count_check]:-(create not run)}"
+  [ -n "${RES[$label/count_check2]:-}" ] && echo "after create, 2 instances: ${RES[$label/count_check2]}"
   echo "peak RSS (VmHWM): ${RES[$label/rss]}"
   echo "server log: ${RES[$label/log]}"
+  [ -n "${RES[$label/log2]:-}" ] && echo "server log, 2nd instance: ${RES[$label/log2]}"
+  return 0
 }
 
 # The PostgreSQL write goal: creates and PATCHes at >= 50 % of what pgbench inserts in the
@@ -511,6 +601,12 @@ print_pg_goal() { # label
     printf '  %-28s %-30s %-34s %s\n' "${TITLE[$sc]}" ">=50% of pgbench, p99<20ms" \
       "$(printf '%s of pgbench, p99 %.2f ms' "$(pct "${RES[$label/$sc/rps]}" "${RES[$label/pgbench/rps]}")" "${RES[$label/$sc/p99_ms]}")" \
       "$(pg_verdict "$label" "$sc")"
+  done
+  for sc in create2 patch2; do
+    [ -n "${RES[$label/$sc/rps]:-}" ] || continue
+    printf '  %-28s %-30s %-34s %s\n' "${TITLE[$sc]}" "2 instances > 1 instance" \
+      "$(printf '%.0f vs %.0f req/s, p99 %.2f ms' "${RES[$label/$sc/rps]}" "${RES[$label/${sc%2}/rps]}" "${RES[$label/$sc/p99_ms]}")" \
+      "$(two_verdict "$label" "$sc")"
   done
 }
 
@@ -690,6 +786,7 @@ echo "wrk:         $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t$THREAD
 echo "notifiers:   $N seeded; database: $([ -n "$DB_URL" ] && echo "PostgreSQL (fresh bench_* database on ${DB_URL%%\?*})" || echo "SQLite (temp file)")"
 if [ -n "$DB_URL" ]; then
   echo "pgbench:     $(pgbench --version 2>/dev/null | awk '{ print $3 }'), -n -c$PGBENCH_CLIENTS -j$PGBENCH_THREADS -T$(duration_secs "$DURATION"), single-row INSERTs with a unique name, on the bench database before the server starts"
+  echo "2 instances: create and PATCH again with a second server on the same database, 2 wrk at once (-t$((THREADS > 1 ? THREADS / 2 : 1)) -c$((CONNS / 2)) / -c$((CONNS - CONNS / 2)), one per instance), req/s summed"
 fi
 inherited=$(env | grep -o '^NOTIFIER__[A-Z_]*' | sort | tr '\n' ' ' || true)
 [ -n "$inherited" ] && echo "inherited:   $inherited(passed to the servers)"
@@ -710,6 +807,20 @@ echo "-- notifier: measuring ${#SCENARIOS[@]} scenarios x $DURATION"
 measure ours "$OURS_URL" "$OURS_TOKEN"
 RES[ours/rss_kb]=$(peak_rss_kb "$OURS_PID")
 RES[ours/rss]="$(mb_of_kb "${RES[ours/rss_kb]}") MB (server process)"
+if [ -n "$DB_URL" ] && [[ " ${SCENARIOS[*]} " == *" create "* || " ${SCENARIOS[*]} " == *" patch "* ]]; then
+  if [ "$CONNS" -ge 2 ]; then
+    echo "-- notifier: starting a second instance on the same database"
+    start_instance "$BIN" ours2
+    OURS2_PID=$STARTED_PID
+    OURS2_URL=$STARTED_URL
+    echo "-- notifier: measuring writes on 2 instances at once x $DURATION (2 wrk, -c$((CONNS / 2)) each)"
+    measure_two ours "$OURS_URL" "$OURS2_URL" "$OURS_TOKEN"
+    stop_server "$OURS2_PID"
+    RES[ours/log2]="$(log_summary "$TMP/ours2.log") (RUST_LOG=warn)"
+  else
+    echo "-- notifier: no 2-instance run: --connections $CONNS cannot be split in two"
+  fi
+fi
 stop_server "$OURS_PID"
 RES[ours/log]="$(log_summary "$TMP/ours.log") (RUST_LOG=warn)"
 SERVER_PIDS=()
