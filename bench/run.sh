@@ -5,8 +5,9 @@
 #                [--vs-drf] [--db postgres://user@host:5432/postgres] [--threads 2]
 #                [--connections 64] [--only get_one,list] [--raw]
 #
-# Builds the release binary, starts it on a fresh database (SQLite in a temp dir, or a
-# fresh bench_<random> database on the given PostgreSQL server), seeds N notifiers
+# Builds the release binary (`cargo build --release -p notifier-server`; found under
+# $CARGO_TARGET_DIR, default target/), starts it on a fresh database (SQLite in a temp
+# dir, or a fresh bench_<random> database on the given PostgreSQL server), seeds N notifiers
 # through the API, then runs each scenario for a fixed duration with
 # `wrk -t2 -c64 --latency` and prints one table row per scenario. Each read scenario
 # is first run unmeasured for --warmup (0 to measure from cold): the first reads after
@@ -19,13 +20,31 @@
 # against the DRF reference, which is not part of this repository: DRF_DIR must name the
 # directory holding its `notifier` launcher. It prints notifier/DRF ratios.
 #
-# Quick smoke run (what CI runs):  bench/run.sh --duration 1s --notifiers 50 --no-build
+# --db (PostgreSQL) adds, for the write goal "creates and PATCH reach >= 50% of what
+# pgbench inserts on the same machine in the same run, with p99 < 20 ms, and two instances
+# writing at once together exceed one instance alone":
+#   - a pgbench baseline, before the server starts, on the same fresh database:
+#     `pgbench -n -c32 -j2 -T<duration>` of single-row INSERTs with a unique name into
+#     pgbench_notifier_like; row "pgbench INSERT (32 clients)" (tps, p50/p99 from its
+#     per-transaction log, failed transactions), a vs_pgb column (req/s / pgbench tps);
+#   - after the scenarios, if create or patch ran, a second server on the same database
+#     (same secret key file and admin token), and create/PATCH against both at once: two
+#     wrk processes side by side, one per instance, each with half the connections and
+#     half the threads; rows "POST create, 2 instances" and "PATCH username, 2 instances"
+#     (req/s summed, p50/p99 the higher of the two), target "> 1 instance"; the stored
+#     count is checked again after those creates, through both instances;
+#   - a "PostgreSQL write goal" block under the table: create and PATCH against
+#     ">=50% of pgbench, p99<20ms", the two-instance rows against "2 instances > 1
+#     instance", each ok or MISS. Without --db none of this runs and the output is as before.
+#
+# Quick smoke run:  bench/run.sh --duration 1s --warmup 1s --notifiers 50 --no-build
+# (CI, .ci/run, runs it on the debug binary its tests built: ... --bin target/debug/notifier)
 #
 # NOTIFIER__* variables already in the environment are passed to the servers (handy for
 # experiments such as NOTIFIER__SERVER__WORKERS=1); the ones this script sets win.
 # Exit status: 0, or 1 when something failed (server did not start, seeding incomplete,
-# stored count MISMATCH after the create scenario). Missed performance targets are
-# reported in the table but do not change the exit status.
+# stored count MISMATCH after a create run, wrk or pgbench failed). Missed performance
+# targets are reported in the table but do not change the exit status.
 set -euo pipefail
 export LC_ALL=C
 
