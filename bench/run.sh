@@ -611,12 +611,13 @@ pg_verdict() { # label scenario
 }
 
 print_pg_goal() { # label
-  local label=$1 sc
+  local label=$1 sc ran=0
   [ -n "${RES[$label/pgbench/rps]:-}" ] || return 0
   printf '\nPostgreSQL write goal (pgbench baseline: %.0f inserts/s, p99 %.2f ms; same run, same database):\n' \
     "${RES[$label/pgbench/rps]}" "${RES[$label/pgbench/p99_ms]}"
   for sc in create patch; do
     [ -n "${RES[$label/$sc/rps]:-}" ] || continue
+    ran=1
     printf '  %-28s %-30s %-34s %s\n' "${TITLE[$sc]}" ">=50% of pgbench, p99<20ms" \
       "$(printf '%s of pgbench, p99 %.2f ms' "$(pct "${RES[$label/$sc/rps]}" "${RES[$label/pgbench/rps]}")" "${RES[$label/$sc/p99_ms]}")" \
       "$(pg_verdict "$label" "$sc")"
@@ -627,6 +628,12 @@ print_pg_goal() { # label
       "$(printf '%.0f vs %.0f req/s, p99 %.2f ms' "${RES[$label/$sc/rps]}" "${RES[$label/${sc%2}/rps]}" "${RES[$label/$sc/p99_ms]}")" \
       "$(two_verdict "$label" "$sc")"
   done
+  if [ "$ran" = 0 ]; then
+    echo "  create and patch did not run (--only)"
+  elif [ -n "${RES[$label/two_skipped]:-}" ]; then
+    echo "  2 instances: not run (${RES[$label/two_skipped]})"
+  fi
+  return 0
 }
 
 # How much the server wrote to its log during the run, and its most frequent line
@@ -837,7 +844,8 @@ if [ -n "$DB_URL" ] && [[ " ${SCENARIOS[*]} " == *" create "* || " ${SCENARIOS[*
     stop_server "$OURS2_PID"
     RES[ours/log2]="$(log_summary "$TMP/ours2.log") (RUST_LOG=warn)"
   else
-    echo "-- notifier: no 2-instance run: --connections $CONNS cannot be split in two"
+    RES[ours/two_skipped]="--connections $CONNS cannot be split in two"
+    echo "-- notifier: no 2-instance run: ${RES[ours/two_skipped]}"
   fi
 fi
 stop_server "$OURS_PID"
