@@ -5,8 +5,9 @@
 #                [--vs-drf] [--db postgres://user@host:5432/postgres] [--threads 2]
 #                [--connections 64] [--only get_one,list] [--raw]
 #
-# Builds the release binary, starts it on a fresh database (SQLite in a temp dir, or a
-# fresh bench_<random> database on the given PostgreSQL server), seeds N notifiers
+# Builds the release binary (`cargo build --release -p notifier-server`; found under
+# $CARGO_TARGET_DIR, default target/), starts it on a fresh database (SQLite in a temp
+# dir, or a fresh bench_<random> database on the given PostgreSQL server), seeds N notifiers
 # through the API, then runs each scenario for a fixed duration with
 # `wrk -t2 -c64 --latency` and prints one table row per scenario. Each read scenario
 # is first run unmeasured for --warmup (0 to measure from cold): the first reads after
@@ -19,13 +20,31 @@
 # against the DRF reference, which is not part of this repository: DRF_DIR must name the
 # directory holding its `notifier` launcher. It prints notifier/DRF ratios.
 #
-# Quick smoke run (what CI runs):  bench/run.sh --duration 1s --notifiers 50 --no-build
+# --db (PostgreSQL) adds, for the write goal "creates and PATCH reach >= 50% of what
+# pgbench inserts on the same machine in the same run, with p99 < 20 ms, and two instances
+# writing at once together exceed one instance alone":
+#   - a pgbench baseline, before the server starts, on the same fresh database:
+#     `pgbench -n -c32 -j2 -T<duration>` of single-row INSERTs with a unique name into
+#     pgbench_notifier_like; row "pgbench INSERT (32 clients)" (tps, p50/p99 from its
+#     per-transaction log, failed transactions), a vs_pgb column (req/s / pgbench tps);
+#   - after the scenarios, if create or patch ran, a second server on the same database
+#     (same secret key file and admin token), and create/PATCH against both at once: two
+#     wrk processes side by side, one per instance, each with half the connections and
+#     half the threads; rows "POST create, 2 instances" and "PATCH username, 2 instances"
+#     (req/s summed, p50/p99 the higher of the two), target "> 1 instance"; the stored
+#     count is checked again after those creates, through both instances;
+#   - a "PostgreSQL write goal" block under the table: create and PATCH against
+#     ">=50% of pgbench, p99<20ms", the two-instance rows against "2 instances > 1
+#     instance", each ok or MISS. Without --db none of this runs and the output is as before.
+#
+# Quick smoke run:  bench/run.sh --duration 1s --warmup 1s --notifiers 50 --no-build
+# (CI, .ci/run, runs it on the debug binary its tests built: ... --bin target/debug/notifier)
 #
 # NOTIFIER__* variables already in the environment are passed to the servers (handy for
 # experiments such as NOTIFIER__SERVER__WORKERS=1); the ones this script sets win.
 # Exit status: 0, or 1 when something failed (server did not start, seeding incomplete,
-# stored count MISMATCH after the create scenario). Missed performance targets are
-# reported in the table but do not change the exit status.
+# stored count MISMATCH after a create run, wrk or pgbench failed). Missed performance
+# targets are reported in the table but do not change the exit status.
 set -euo pipefail
 export LC_ALL=C
 
@@ -111,13 +130,14 @@ ensure_wrk
 command -v curl >/dev/null 2>&1 || die "curl is required"
 if [ -n "$DB_URL" ]; then
   command -v psql >/dev/null 2>&1 || die "--db needs psql (apt-get install postgresql-client)"
+  command -v pgbench >/dev/null 2>&1 || die "--db needs pgbench, the baseline of the write targets (apt-get install postgresql-contrib, or the postgresql package of your distribution)"
 fi
 
 # ------------------------------------------------------------------ state & cleanup
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/notifier-bench.XXXXXX")
 SERVER_PIDS=()
-WRK_PID=""
+CLIENT_PIDS=() # wrk (and pgbench) processes running in the background
 PG_ADMIN_URL=""
 PG_DB=""
 
@@ -145,7 +165,9 @@ stop_server() { # pid: TERM, wait up to 10 s, then KILL (DRF: gunicorn takes its
 cleanup() {
   local pid
   set +e
-  [ -n "$WRK_PID" ] && kill -TERM "$WRK_PID" 2>/dev/null
+  for pid in "${CLIENT_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+  done
   for pid in "${SERVER_PIDS[@]}"; do
     stop_server "$pid"
   done
@@ -298,19 +320,41 @@ field() { # "BENCH k=v ..." key -> v (empty when absent)
   echo ""
 }
 
-# Runs wrk in the background (so an interrupt can stop it) and waits for it.
-wrk_to() { # out_file duration what script url token
-  local out=$1 duration=$2 what=$3 script=$4 url=$5 token=$6
-  BENCH_TOKEN=$token BENCH_N=$N BENCH_RUN=$RUN_TAG \
-    wrk -t"$THREADS" -c"$CONNS" -d"$duration" --timeout 5s --latency \
-    -s "$BENCH_DIR/$script" "$url" >"$out" 2>&1 &
-  WRK_PID=$!
-  if ! wait "$WRK_PID"; then
-    WRK_PID=""
-    cat "$out" >&2
-    die "wrk failed for $what"
+# Clients run in the background, so that an interrupt can stop them (a trap waits for a
+# foreground child), and so that two can run side by side.
+forget_pid() { # array_name pid: drops pid from the array (SERVER_PIDS, CLIENT_PIDS)
+  local -n pids=$1
+  local p keep=()
+  for p in "${pids[@]}"; do
+    [ "$p" = "$2" ] || keep+=("$p")
+  done
+  pids=("${keep[@]}")
+}
+
+# Waits for a background client; its output is shown if it failed.
+wait_client() { # pid out_file what
+  local rc=0
+  wait "$1" || rc=$?
+  forget_pid CLIENT_PIDS "$1"
+  if [ "$rc" != 0 ]; then
+    cat "$2" >&2
+    die "$3 failed (exit status $rc)"
   fi
-  WRK_PID=""
+}
+
+# Starts wrk in the background; its pid is left in WRK_STARTED.
+wrk_start() { # out_file duration script url token threads conns run_tag
+  BENCH_TOKEN=$5 BENCH_N=$N BENCH_RUN=$8 \
+    wrk -t"$6" -c"$7" -d"$2" --timeout 5s --latency \
+    -s "$BENCH_DIR/$3" "$4" >"$1" 2>&1 &
+  WRK_STARTED=$!
+  CLIENT_PIDS+=("$WRK_STARTED")
+}
+
+# Runs wrk with -t$THREADS -c$CONNS and waits for it.
+wrk_to() { # out_file duration what script url token
+  wrk_start "$1" "$2" "$4" "$5" "$6" "$THREADS" "$CONNS" "$RUN_TAG"
+  wait_client "$WRK_STARTED" "$1" "wrk for $3"
 }
 
 # The same load as the measured run, unmeasured, for --warmup (reads only: a create
@@ -321,9 +365,15 @@ warm_up() { # label scenario script url_path base_url token
 }
 
 run_wrk() { # label scenario script url_path base_url token
-  local label=$1 sc=$2 script=$3 path=$4 url=$5 token=$6 out line
+  local label=$1 sc=$2 script=$3 path=$4 url=$5 token=$6 out
   out="$TMP/wrk-$label-$sc.txt"
   wrk_to "$out" "$DURATION" "$label/$sc" "$script" "$url$path" "$token"
+  parse_wrk "$label" "$sc" "$out"
+}
+
+# Reads the BENCH line of a wrk output into RES[label/scenario/...].
+parse_wrk() { # label scenario out_file
+  local label=$1 sc=$2 out=$3 line
   [ "$RAW" = 1 ] && { echo "--- wrk output: $label ${TITLE[$sc]}"; grep -v '^BENCH ' "$out"; }
   line=$(grep '^BENCH ' "$out" | tail -n1) || { cat "$out" >&2; die "no BENCH line from wrk ($label/$sc)"; }
   local k
@@ -375,22 +425,106 @@ measure() { # label base_url token
 
 COUNT_FAILED=0
 check_count() { # label base_url token
-  local label=$1 url=$2 token=$3 created stored expected inflight
-  created=${RES[$label/create/status_201]:-0}
-  expected=$((N + created))
-  # Requests wrk had sent but not seen answered when the duration ended may still
-  # have been committed by the server.
-  inflight=$((${RES[$label/create/issued]:-0} - ${RES[$label/create/requests]:-0}))
-  [ "$inflight" -lt 0 ] && inflight=0
-  stored=$(stored_count "$url" "$token") || stored=""
-  if [ "${stored:-x}" = "$expected" ]; then
-    RES[$label/count_check]="OK: stored count $stored = $N seeded + $created created (201)"
-  elif [[ ${stored:-x} =~ ^[0-9]+$ ]] && [ "$stored" -gt "$expected" ] && [ "$stored" -le $((expected + inflight)) ]; then
-    RES[$label/count_check]="OK: stored count $stored = $N seeded + $created created (201) + $((stored - expected)) of the $inflight POSTs still in flight when wrk stopped"
+  local label=$1
+  verify_count "$label/count_check" "$N seeded" "$N" "${RES[$label/create/status_201]:-0}" \
+    "$(in_flight "$label" create)" "$3" "$2"
+}
+
+# Requests wrk had sent but not seen answered when the duration ended: the server may
+# still have committed them.
+in_flight() { # label scenario
+  local n=$((${RES[$1/$2/issued]:-0} - ${RES[$1/$2/requests]:-0}))
+  [ "$n" -lt 0 ] && n=0
+  echo "$n"
+}
+
+# The stored count, as each server given reports it, against base + the 201s wrk saw (+
+# at most the POSTs in flight). Sets RES[key] to "OK: ..." or "MISMATCH: ..." and
+# RES[key/stored] to the count; several servers (instances on one database) must agree.
+verify_count() { # result_key base_description base created inflight token url [url ...]
+  local key=$1 desc=$2 base=$3 created=$4 inflight=$5 token=$6 expected stored="" s u counts="" agree=""
+  shift 6
+  expected=$((base + created))
+  for u in "$@"; do
+    s=$(stored_count "$u" "$token") || s=""
+    s=${s:-?}
+    counts+="${counts:+, }$s"
+    if [ -z "$stored" ]; then stored=$s; elif [ "$s" != "$stored" ]; then stored=disagree; fi
+  done
+  [ $# = 2 ] && agree=" (both instances report it)"
+  [ $# -gt 2 ] && agree=" (all $# instances report it)"
+  RES[$key/stored]=$stored
+  if [ "$stored" = disagree ]; then
+    RES[$key]="MISMATCH: the instances report different stored counts ($counts), expected $expected = $desc + $created created (201) ($inflight POSTs were in flight when wrk stopped)"
+    COUNT_FAILED=1
+  elif [ "$stored" = "$expected" ]; then
+    RES[$key]="OK: stored count $stored = $desc + $created created (201)$agree"
+  elif [[ $stored =~ ^[0-9]+$ ]] && [ "$stored" -gt "$expected" ] && [ "$stored" -le $((expected + inflight)) ]; then
+    RES[$key]="OK: stored count $stored = $desc + $created created (201) + $((stored - expected)) of the $inflight POSTs still in flight when wrk stopped$agree"
   else
-    RES[$label/count_check]="MISMATCH: stored count ${stored:-?}, expected $expected = $N seeded + $created created (201) ($inflight POSTs were in flight when wrk stopped)"
+    RES[$key]="MISMATCH: stored count $stored, expected $expected = $desc + $created created (201) ($inflight POSTs were in flight when wrk stopped)"
     COUNT_FAILED=1
   fi
+}
+
+# --db: create and PATCH against two instances on the same database at once. Per
+# scenario, two wrk processes side by side, one per instance, each with half the
+# connections and half the threads (at least one), so the client side does what it did
+# against one instance. RES[label/<scenario>2/...] sums their counts and req/s; its
+# p50/p99 are the higher of the two processes'. After the creates, both instances must
+# report the stored count the 201s of both runs account for.
+TITLE[create2]="POST create, 2 instances"
+TITLE[patch2]="PATCH username, 2 instances"
+TARGET[create2]=">1 inst, 0 non-2xx"
+TARGET[patch2]=">1 inst, 0 non-2xx"
+
+measure_two() { # label url1 url2 token
+  local label=$1 url1=$2 url2=$3 token=$4 sc c1 c2 t pid1 pid2 out1 out2 k a b before leftover
+  c1=$((CONNS / 2))
+  c2=$((CONNS - c1))
+  t=$((THREADS > 1 ? THREADS / 2 : 1))
+  for sc in create patch; do
+    [[ " ${SCENARIOS[*]} " == *" $sc "* ]] || continue
+    out1="$TMP/wrk-$label-${sc}2-i1.txt"
+    out2="$TMP/wrk-$label-${sc}2-i2.txt"
+    # Run tags of their own: created names stay unique across both and the earlier run.
+    wrk_start "$out1" "$DURATION" "$sc.lua" "$url1/" "$token" "$t" "$c1" "${RUN_TAG}i1"
+    pid1=$WRK_STARTED
+    wrk_start "$out2" "$DURATION" "$sc.lua" "$url2/" "$token" "$t" "$c2" "${RUN_TAG}i2"
+    pid2=$WRK_STARTED
+    wait_client "$pid1" "$out1" "wrk for $label/${sc}2 (instance 1)"
+    wait_client "$pid2" "$out2" "wrk for $label/${sc}2 (instance 2)"
+    parse_wrk "$label-i1" "${sc}2" "$out1"
+    parse_wrk "$label-i2" "${sc}2" "$out2"
+    for k in rps requests issued good bad socket_errors status_201; do
+      a=${RES[$label-i1/${sc}2/$k]:-0}
+      b=${RES[$label-i2/${sc}2/$k]:-0}
+      RES[$label/${sc}2/$k]=$(awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { print a + b }')
+    done
+    for k in p50_ms p99_ms; do
+      RES[$label/${sc}2/$k]=$(awk -v a="${RES[$label-i1/${sc}2/$k]}" -v b="${RES[$label-i2/${sc}2/$k]}" \
+        'BEGIN { print (a > b ? a : b) }')
+    done
+    if [ "$sc" = create ]; then
+      # The base is the count the check after the one-instance creates read; POSTs of that
+      # run still in flight then may have been committed since.
+      before=${RES[$label/count_check/stored]:-?}
+      [[ $before =~ ^[0-9]+$ ]] || before=$((N + ${RES[$label/create/status_201]:-0}))
+      leftover=$((N + ${RES[$label/create/status_201]:-0} + $(in_flight "$label" create) - before))
+      [ "$leftover" -lt 0 ] && leftover=0
+      verify_count "$label/count_check2" "$before stored before" "$before" "${RES[$label/create2/status_201]}" \
+        "$(($(in_flight "$label" create2) + leftover))" "$token" "$url1" "$url2"
+    fi
+  done
+}
+
+# Two instances together against one alone: more req/s, and no errors.
+two_verdict() { # label scenario2
+  local label=$1 sc=$2 x miss=""
+  x=$(awk -v a="${RES[$label/$sc/rps]}" -v b="${RES[$label/${sc%2}/rps]}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
+  awk -v a="${RES[$label/$sc/rps]}" -v b="${RES[$label/${sc%2}/rps]}" 'BEGIN { exit !(a <= b) }' && miss+="ratio "
+  [ "$((${RES[$label/$sc/bad]} + ${RES[$label/$sc/socket_errors]}))" -gt 0 ] && miss+="errors "
+  if [ -n "$miss" ]; then echo "MISS(${miss% }) $x"; else echo "ok $x"; fi
 }
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
@@ -398,6 +532,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b
 # "ok" or "MISS(...)" against the targets (only for our service).
 verdict() { # label scenario
   local label=$1 sc=$2 base ratio p99 bad miss=""
+  case "$sc" in create2 | patch2) two_verdict "$label" "$sc"; return 0 ;; esac
   base=${RES[$label/healthz/rps]}
   ratio=$(awk -v a="${RES[$label/$sc/rps]}" -v b="$base" 'BEGIN { print (b > 0 ? a / b : 0) }')
   p99=${RES[$label/$sc/p99_ms]}
@@ -417,28 +552,88 @@ verdict() { # label scenario
 }
 
 print_table() { # label with_targets
-  local label=$1 with_targets=$2 sc bad_note base
+  local label=$1 with_targets=$2 sc bad_note base pgb="" w=26 rows=() ratio_pgb target check
   base=${RES[$label/healthz/rps]}
-  if [ "$with_targets" = 1 ]; then
-    printf '%-26s %10s %9s %9s %12s %7s %8s  %-18s %s\n' scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth target check
-  else
-    printf '%-26s %10s %9s %9s %12s %7s %8s\n' scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth
-  fi
+  # With --db: the pgbench baseline as a row after /healthz, and a column of ratios to it.
+  pgb=${RES[$label/pgbench/rps]:-}
   for sc in "${SCENARIOS[@]}"; do
+    rows+=("$sc")
+    [ "$sc" = healthz ] && [ -n "$pgb" ] && rows+=(pgbench)
+    # With --db: both instances at once, next to the one-instance row.
+    [ -n "${RES[$label/${sc}2/rps]:-}" ] && rows+=("${sc}2")
+  done
+  [ -n "$pgb" ] && w=28
+  printf "%-${w}s %10s %9s %9s %12s %7s %8s" scenario req/s p50_ms p99_ms non-2xx sockerr vs_hlth
+  [ -n "$pgb" ] && printf ' %7s' vs_pgb
+  if [ "$with_targets" = 1 ]; then
+    printf '  %-18s %s\n' target check
+  else
+    printf '\n'
+  fi
+  for sc in "${rows[@]}"; do
     bad_note=${RES[$label/$sc/bad]}
     [ "$sc" = unauth ] && bad_note="$bad_note (non-401)"
-    printf '%-26s %10.0f %9.2f %9.2f %12s %7s %8s' "${TITLE[$sc]}" "${RES[$label/$sc/rps]}" \
+    [ "$sc" = pgbench ] && bad_note="$bad_note (failed)"
+    printf "%-${w}s %10.0f %9.2f %9.2f %12s %7s %8s" "${TITLE[$sc]}" "${RES[$label/$sc/rps]}" \
       "${RES[$label/$sc/p50_ms]}" "${RES[$label/$sc/p99_ms]}" "$bad_note" \
       "${RES[$label/$sc/socket_errors]}" "$(pct "${RES[$label/$sc/rps]}" "$base")"
+    if [ -n "$pgb" ]; then
+      ratio_pgb=-
+      case "$sc" in pgbench | create* | patch*) ratio_pgb=$(pct "${RES[$label/$sc/rps]}" "$pgb") ;; esac
+      printf ' %7s' "$ratio_pgb"
+    fi
     if [ "$with_targets" = 1 ]; then
-      printf '  %-18s %s\n' "${TARGET[$sc]}" "$(verdict "$label" "$sc")"
+      target=${TARGET[$sc]} check=-
+      [ "$sc" = pgbench ] || check=$(verdict "$label" "$sc")
+      printf '  %-18s %s\n' "$target" "$check"
     else
       printf '\n'
     fi
   done
   echo "after create: ${RES[$label/count_check]:-(create not run)}"
+  [ -n "${RES[$label/count_check2]:-}" ] && echo "after create, 2 instances: ${RES[$label/count_check2]}"
   echo "peak RSS (VmHWM): ${RES[$label/rss]}"
   echo "server log: ${RES[$label/log]}"
+  [ -n "${RES[$label/log2]:-}" ] && echo "server log, 2nd instance: ${RES[$label/log2]}"
+  return 0
+}
+
+# The PostgreSQL write goal: creates and PATCHes at >= 50 % of what pgbench inserts in the
+# same run, with p99 < 20 ms.
+PG_GOAL_RATIO=0.50
+PG_GOAL_P99_MS=20
+pg_verdict() { # label scenario
+  local label=$1 sc=$2 miss=""
+  awk -v a="${RES[$label/$sc/rps]}" -v b="${RES[$label/pgbench/rps]}" -v m="$PG_GOAL_RATIO" \
+    'BEGIN { exit !(b <= 0 || a / b < m) }' && miss+="ratio "
+  awk -v p="${RES[$label/$sc/p99_ms]}" -v m="$PG_GOAL_P99_MS" 'BEGIN { exit !(p >= m) }' && miss+="p99 "
+  if [ -n "$miss" ]; then echo "MISS(${miss% })"; else echo "ok"; fi
+}
+
+print_pg_goal() { # label
+  local label=$1 sc ran=0
+  [ -n "${RES[$label/pgbench/rps]:-}" ] || return 0
+  printf '\nPostgreSQL write goal (pgbench baseline: %.0f inserts/s, p99 %.2f ms; same run, same database):\n' \
+    "${RES[$label/pgbench/rps]}" "${RES[$label/pgbench/p99_ms]}"
+  for sc in create patch; do
+    [ -n "${RES[$label/$sc/rps]:-}" ] || continue
+    ran=1
+    printf '  %-28s %-30s %-34s %s\n' "${TITLE[$sc]}" ">=50% of pgbench, p99<20ms" \
+      "$(printf '%s of pgbench, p99 %.2f ms' "$(pct "${RES[$label/$sc/rps]}" "${RES[$label/pgbench/rps]}")" "${RES[$label/$sc/p99_ms]}")" \
+      "$(pg_verdict "$label" "$sc")"
+  done
+  for sc in create2 patch2; do
+    [ -n "${RES[$label/$sc/rps]:-}" ] || continue
+    printf '  %-28s %-30s %-34s %s\n' "${TITLE[$sc]}" "2 instances > 1 instance" \
+      "$(printf '%.0f vs %.0f req/s, p99 %.2f ms' "${RES[$label/$sc/rps]}" "${RES[$label/${sc%2}/rps]}" "${RES[$label/$sc/p99_ms]}")" \
+      "$(two_verdict "$label" "$sc")"
+  done
+  if [ "$ran" = 0 ]; then
+    echo "  create and patch did not run (--only)"
+  elif [ -n "${RES[$label/two_skipped]:-}" ]; then
+    echo "  2 instances: not run (${RES[$label/two_skipped]})"
+  fi
+  return 0
 }
 
 # How much the server wrote to its log during the run, and its most frequent line
@@ -456,11 +651,68 @@ log_summary() { # log_file
   echo "$n lines; most frequent: $top"
 }
 
+# ---------------------------------------------------------------- pgbench baseline
+
+PGBENCH_CLIENTS=32
+PGBENCH_THREADS=2
+PGBENCH_TABLE=pgbench_notifier_like
+TITLE[pgbench]="pgbench INSERT ($PGBENCH_CLIENTS clients)"
+TARGET[pgbench]="baseline"
+
+duration_secs() { # 10s, 2m, 1h or 10 -> whole seconds, at least 1 (pgbench -T)
+  local d=$1 n
+  n=$((10#${d%[smh]}))
+  case "$d" in
+    *m) n=$((n * 60)) ;;
+    *h) n=$((n * 3600)) ;;
+  esac
+  [ "$n" -ge 1 ] || n=1
+  echo "$n"
+}
+
+# What PostgreSQL alone does with writes of the same shape, on this machine now:
+# pgbench -n -c32 -j2 for --duration on the bench database, each transaction one
+# single-row INSERT with a unique name (client id + a per-client counter) into a table
+# shaped like the notifiers' keys (serial id, unique name, timestamp). Results go to
+# RES[label/pgbench/...]; p50/p99 come from pgbench's per-transaction log (-l).
+run_pgbench() { # label db_url
+  local label=$1 url=$2 out="$TMP/pgbench.txt" script="$TMP/pgbench-insert.sql" pid secs v p50 p99
+  psql "$url" -qX -v ON_ERROR_STOP=1 -c "CREATE TABLE $PGBENCH_TABLE (id serial PRIMARY KEY,
+    name text UNIQUE NOT NULL, created_at timestamptz NOT NULL DEFAULT now())" >/dev/null ||
+    die "could not create the pgbench table $PGBENCH_TABLE"
+  printf '%s\n' '\set n :n + 1' \
+    "INSERT INTO $PGBENCH_TABLE (name) VALUES ('pgbench-' || :client_id || '-' || :n);" >"$script"
+  secs=$(duration_secs "$DURATION")
+  pgbench -n -c "$PGBENCH_CLIENTS" -j "$PGBENCH_THREADS" -T "$secs" -D n=0 -f "$script" \
+    -l --log-prefix="$TMP/pgbench-log" "$url" >"$out" 2>&1 &
+  pid=$!
+  CLIENT_PIDS+=("$pid")
+  wait_client "$pid" "$out" "pgbench"
+  [ "$RAW" = 1 ] && { echo "--- pgbench output"; cat "$out"; }
+  # "tps = N (without initial connection time)" (PostgreSQL 14+; older ones print two
+  # tps lines, the last one excluding connections).
+  v=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | tail -n1)
+  [ -n "$v" ] || { cat "$out" >&2; die "no tps in pgbench's output"; }
+  RES[$label/pgbench/rps]=$v
+  v=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out")
+  RES[$label/pgbench/bad]=${v:-0}
+  RES[$label/pgbench/socket_errors]=-
+  # Per-transaction log lines: client_id transaction_no latency_us script_no epoch_s epoch_us.
+  read -r p50 p99 < <(
+    cat "$TMP"/pgbench-log.* 2>/dev/null | awk '$3 ~ /^[0-9]+$/ { print $3 }' | sort -n |
+      awk '{ v[NR] = $1 }
+        function pct(p, i) { i = int(NR * p / 100); if (i < NR * p / 100) i++; if (i < 1) i = 1; return v[i] / 1000 }
+        END { if (NR == 0) print "0 0"; else printf "%.3f %.3f\n", pct(50), pct(99) }')
+  RES[$label/pgbench/p50_ms]=$p50
+  RES[$label/pgbench/p99_ms]=$p99
+  rm -f "$TMP"/pgbench-log.*
+}
+
 # ------------------------------------------------------------------------- servers
 
-start_ours() {
-  local bin=$1 port db_url attempt rc
-  OURS_TOKEN=$(rand_hex 20)
+# The database of our servers: a fresh bench_* database on the --db server (dropped by
+# cleanup), or a SQLite file in $TMP. Sets OURS_DB_URL.
+prepare_db() {
   if [ -n "$DB_URL" ]; then
     PG_ADMIN_URL=$DB_URL
     PG_DB="bench_$(rand_hex 6)"
@@ -469,32 +721,53 @@ start_ours() {
     # Same server and credentials, database replaced by the fresh one.
     local scheme=${DB_URL%%://*} rest=${DB_URL#*://} query=""
     if [[ $rest == *\?* ]]; then query="?${rest#*\?}"; rest=${rest%%\?*}; fi
-    db_url="$scheme://${rest%%/*}/$PG_DB$query"
+    OURS_DB_URL="$scheme://${rest%%/*}/$PG_DB$query"
   else
-    db_url="sqlite://$TMP/bench.db?mode=rwc"
+    OURS_DB_URL="sqlite://$TMP/bench.db?mode=rwc"
   fi
+}
+
+# Starts one server on OURS_DB_URL. Every instance gets the same admin token (OURS_TOKEN)
+# and secret key file, so any of them serves the same notifiers with the same token.
+# Logs to $TMP/<name>.log; sets STARTED_PID and STARTED_URL, and adds the pid to
+# SERVER_PIDS (cleanup stops them all).
+start_instance() { # bin name
+  local bin=$1 name=$2 port attempt rc
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
-    OURS_URL="http://127.0.0.1:$port"
+    STARTED_URL="http://127.0.0.1:$port"
     # exec all the way down: $! is the server's own pid (for VmHWM and for stopping it).
     (
       cd "$TMP"
-      exec env NOTIFIER__DATABASE__URL="$db_url" \
+      exec env NOTIFIER__DATABASE__URL="$OURS_DB_URL" \
         NOTIFIER__SECURITY__SECRET_KEY_FILE="$TMP/secret.key" \
         NOTIFIER__SECURITY__ADMIN_TOKEN="$OURS_TOKEN" \
         NOTIFIER__SECURITY__AUTH_FAILURES_PER_MINUTE=0 \
         NOTIFIER__SERVER__LISTEN="127.0.0.1:$port" \
         RUST_LOG=warn \
         "$bin" serve
-    ) >"$TMP/ours.log" 2>&1 &
-    OURS_PID=$!
-    SERVER_PIDS=("$OURS_PID")
+    ) >"$TMP/$name.log" 2>&1 &
+    STARTED_PID=$!
+    SERVER_PIDS+=("$STARTED_PID")
     rc=0
-    wait_healthy "$OURS_URL" "$OURS_PID" "$TMP/ours.log" 60 || rc=$?
+    wait_healthy "$STARTED_URL" "$STARTED_PID" "$TMP/$name.log" 60 || rc=$?
     [ "$rc" = 0 ] && return 0
+    forget_pid SERVER_PIDS "$STARTED_PID"
     echo "  port $port was taken, retrying on another one (attempt $attempt)" >&2
   done
   die "could not start the server: no usable port after 5 attempts"
+}
+
+start_ours() { # bin
+  OURS_TOKEN=$(rand_hex 20)
+  prepare_db
+  if [ -n "$DB_URL" ]; then
+    echo "-- pgbench baseline: $PGBENCH_CLIENTS clients x $(duration_secs "$DURATION")s of single-row INSERTs on $PG_DB"
+    run_pgbench ours "$OURS_DB_URL"
+  fi
+  start_instance "$1" ours
+  OURS_PID=$STARTED_PID
+  OURS_URL=$STARTED_URL
 }
 
 start_drf() {
@@ -513,7 +786,7 @@ start_drf() {
         "$DRF_DIR/notifier" serve
     ) >"$TMP/drf.log" 2>&1 &
     DRF_PID=$!
-    SERVER_PIDS=("$DRF_PID")
+    SERVER_PIDS+=("$DRF_PID")
     rc=0
     # The first use creates its virtualenv (pip install): allow time for that.
     wait_healthy "$DRF_URL" "$DRF_PID" "$TMP/drf.log" 300 || rc=$?
@@ -537,6 +810,10 @@ echo "cpu:         $(nproc) x ${cpu_model:-unknown}"
 echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (before the run; other work on the machine skews results)"
 echo "wrk:         $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t$THREADS -c$CONNS -d$DURATION, client on the same machine; reads warmed up for $WARMUP first"
 echo "notifiers:   $N seeded; database: $([ -n "$DB_URL" ] && echo "PostgreSQL (fresh bench_* database on ${DB_URL%%\?*})" || echo "SQLite (temp file)")"
+if [ -n "$DB_URL" ]; then
+  echo "pgbench:     $(pgbench --version 2>/dev/null | awk '{ print $3 }'), -n -c$PGBENCH_CLIENTS -j$PGBENCH_THREADS -T$(duration_secs "$DURATION"), single-row INSERTs with a unique name, on the bench database before the server starts"
+  echo "2 instances: create and PATCH again with a second server on the same database, 2 wrk at once (-t$((THREADS > 1 ? THREADS / 2 : 1)) -c$((CONNS / 2)) / -c$((CONNS - CONNS / 2)), one per instance), req/s summed"
+fi
 inherited=$(env | grep -o '^NOTIFIER__[A-Z_]*' | sort | tr '\n' ' ' || true)
 [ -n "$inherited" ] && echo "inherited:   $inherited(passed to the servers)"
 
@@ -556,6 +833,21 @@ echo "-- notifier: measuring ${#SCENARIOS[@]} scenarios x $DURATION"
 measure ours "$OURS_URL" "$OURS_TOKEN"
 RES[ours/rss_kb]=$(peak_rss_kb "$OURS_PID")
 RES[ours/rss]="$(mb_of_kb "${RES[ours/rss_kb]}") MB (server process)"
+if [ -n "$DB_URL" ] && [[ " ${SCENARIOS[*]} " == *" create "* || " ${SCENARIOS[*]} " == *" patch "* ]]; then
+  if [ "$CONNS" -ge 2 ]; then
+    echo "-- notifier: starting a second instance on the same database"
+    start_instance "$BIN" ours2
+    OURS2_PID=$STARTED_PID
+    OURS2_URL=$STARTED_URL
+    echo "-- notifier: measuring writes on 2 instances at once x $DURATION (2 wrk, -c$((CONNS / 2)) each)"
+    measure_two ours "$OURS_URL" "$OURS2_URL" "$OURS_TOKEN"
+    stop_server "$OURS2_PID"
+    RES[ours/log2]="$(log_summary "$TMP/ours2.log") (RUST_LOG=warn)"
+  else
+    RES[ours/two_skipped]="--connections $CONNS cannot be split in two"
+    echo "-- notifier: no 2-instance run: ${RES[ours/two_skipped]}"
+  fi
+fi
 stop_server "$OURS_PID"
 RES[ours/log]="$(log_summary "$TMP/ours.log") (RUST_LOG=warn)"
 SERVER_PIDS=()
@@ -580,6 +872,7 @@ print_table ours 1
 rss_check=ok
 [ "${RES[ours/rss_kb]}" -ge $((50 * 1024)) ] && rss_check="MISS (target < 50 MB)"
 echo "peak RSS target < 50 MB: $rss_check"
+print_pg_goal ours
 
 if [ "$VS_DRF" = 1 ]; then
   echo
