@@ -20,7 +20,7 @@
 //!
 //! The database keeps two *epochs* (see `notifier_persistence::epochs`): the **auth epoch**
 //! moves with any user, grant or token change; the **data epoch** moves with every notifier
-//! row written, by anyone (a trigger). The [`EpochReader`](epochs) reads both at most once
+//! row written, by anyone (a trigger). The epoch reader (`epochs.rs`) reads both at most once
 //! per [`MAX_STALENESS`] (5 ms) for all concurrent requests, so a change made elsewhere
 //! (the CLI, another instance) is seen by any request that starts 5 ms after it committed.
 //!
