@@ -93,3 +93,31 @@ const fn fnv1a(bytes: &[u8]) -> u64 {
     }
     hash
 }
+
+#[cfg(test)]
+mod tests {
+    use notifier_domain::limits;
+
+    /// The form's own length checks are the domain's limits.
+    #[test]
+    fn the_form_limits_are_the_domains() {
+        let page = include_str!("../assets/dashboard/index.html");
+        let expected = [
+            ("name", limits::MAX_NAME_LENGTH),
+            ("host", limits::MAX_HOST_LENGTH),
+            ("username", limits::MAX_USERNAME_LENGTH),
+            ("password", limits::MAX_PASSWORD_LENGTH),
+            ("from_email", limits::MAX_FROM_EMAIL_LENGTH),
+        ];
+        for (field, max) in expected {
+            let input = page
+                .split("<input")
+                .find(|tag| tag.contains(&format!("name=\"{field}\"")))
+                .unwrap_or_else(|| panic!("no input for {field}"));
+            assert!(
+                input.contains(&format!("maxlength=\"{max}\"")),
+                "{field}: {input}"
+            );
+        }
+    }
+}
