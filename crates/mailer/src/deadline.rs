@@ -47,6 +47,14 @@ impl Deadline {
                 .map_err(|_| MailError::TotalTimeout(self.total))
         }
     }
+
+    /// Waits for `work` as long as the whole exchange may last (queueing for a connection
+    /// is no step of the SMTP exchange).
+    pub(crate) async fn within_total<T>(&self, work: impl Future<Output = T>) -> Result<T> {
+        tokio::time::timeout_at(self.end, work)
+            .await
+            .map_err(|_| MailError::TotalTimeout(self.total))
+    }
 }
 
 #[cfg(test)]

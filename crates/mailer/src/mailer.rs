@@ -6,7 +6,7 @@ use std::time::Duration;
 use lettre::transport::smtp::extension::ClientId;
 
 use crate::deadline::Deadline;
-use crate::error::Result;
+use crate::error::{MailError, Result};
 use crate::message::{self, OutgoingMessage};
 use crate::policy::Policy;
 use crate::pool::Pool;
@@ -53,7 +53,7 @@ impl Mailer {
                     ),
                     allow_plaintext_auth: config.allow_plaintext_auth,
                 },
-                pool: Pool::default(),
+                pool: Pool::new(config.max_connections_per_notifier),
                 timeout: config.timeout,
                 total_timeout: config.total_timeout,
             }),
@@ -90,7 +90,8 @@ impl Mailer {
     }
 
     /// Sends one message and returns the Message-ID it was given (`<…@notifier.local>`).
-    /// Reuses an idle connection of this notifier when its settings have not changed.
+    /// Reuses an idle connection of this notifier when its settings have not changed, and
+    /// waits for one when the notifier already has as many open as it may.
     pub async fn send(
         &self,
         notifier_id: i64,
@@ -101,6 +102,11 @@ impl Mailer {
         let deadline = self.deadline();
         let prepared = message::prepare(&settings.from_email, message)?;
         let fingerprint = pool.fingerprint(settings);
+        let permits = pool.permits(notifier_id);
+        // Held until this send is done with its connection (parked or closed).
+        let Ok(_permit) = deadline.within_total(permits.acquire_owned()).await? else {
+            return Err(MailError::Protocol("the connection pool was closed".into()));
+        };
 
         let parked = match pool.take(notifier_id, fingerprint) {
             Some(mut parked) => dialer.alive(&mut parked, &deadline).await.then_some(parked),

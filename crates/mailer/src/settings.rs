@@ -39,6 +39,9 @@ pub struct MailerConfig {
     pub timeout: Duration,
     /// Limit on one whole check or send, every step included (`smtp.total_timeout_secs`).
     pub total_timeout: Duration,
+    /// Connections one notifier's sends may hold at once; more sends wait for one
+    /// (`smtp.max_connections_per_notifier`).
+    pub max_connections_per_notifier: usize,
     /// PEM bundle of extra trusted root CAs (the contents of `smtp.extra_ca_file`).
     pub extra_ca_pem: Option<Vec<u8>>,
     /// Lets AUTH go over a connection without TLS to other hosts than loopback
@@ -57,6 +60,7 @@ impl Default for MailerConfig {
         Self {
             timeout: Duration::from_secs(10),
             total_timeout: Duration::from_secs(60),
+            max_connections_per_notifier: 4,
             extra_ca_pem: None,
             allow_plaintext_auth: false,
             denied_networks: DEFAULT_DENIED_NETWORKS.to_vec(),

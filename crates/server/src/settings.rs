@@ -99,6 +99,8 @@ pub struct SmtpSettings {
     pub timeout_secs: u64,
     /// Bounds one whole test or send, every step included.
     pub total_timeout_secs: u64,
+    /// Sends of one notifier beyond this many open connections wait for one.
+    pub max_connections_per_notifier: usize,
     pub extra_ca_file: String,
     /// AUTH over a connection without TLS to a host other than loopback.
     pub allow_plaintext_auth: bool,
@@ -166,6 +168,9 @@ impl Settings {
         }
         if self.smtp.total_timeout_secs == 0 {
             anyhow::bail!("smtp.total_timeout_secs must be at least 1");
+        }
+        if self.smtp.max_connections_per_notifier == 0 {
+            anyhow::bail!("smtp.max_connections_per_notifier must be at least 1");
         }
         if self.server.body_timeout_secs == 0 {
             anyhow::bail!("server.body_timeout_secs must be at least 1");
@@ -387,6 +392,7 @@ mod tests {
         let printed = settings.redacted_toml().expect("serializes");
         for line in [
             "total_timeout_secs = 60\n",
+            "max_connections_per_notifier = 4\n",
             "allow_plaintext_auth = false\n",
             "denied_networks = [\"169.254.0.0/16\", \"fe80::/10\", \"0.0.0.0/8\", \"::/128\", \
              \"224.0.0.0/4\", \"ff00::/8\", \"255.255.255.255/32\"]\n",

@@ -154,6 +154,7 @@ fn mailer(settings: &Settings) -> anyhow::Result<Mailer> {
     let config = MailerConfig {
         timeout: Duration::from_secs(smtp.timeout_secs),
         total_timeout: Duration::from_secs(smtp.total_timeout_secs),
+        max_connections_per_notifier: smtp.max_connections_per_notifier,
         extra_ca_pem,
         allow_plaintext_auth: smtp.allow_plaintext_auth,
         denied_networks: smtp.denied_networks.clone(),

@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use futures_util::future::join_all;
+
 use serde_json::json;
 
 use super::mime;
@@ -126,7 +128,36 @@ async fn update_and_delete_drop_the_pooled_connection(backend: Backend) {
     assert_eq!(server.connections(), 3);
 }
 
+/// Concurrent sends beyond `smtp.max_connections_per_notifier` wait for a connection of
+/// the notifier instead of opening (and authenticating) more; every message still goes.
+async fn concurrent_sends_share_a_bounded_number_of_connections(backend: Backend) {
+    let rig = Rig::with(backend, |settings| {
+        settings.smtp.max_connections_per_notifier = 2;
+    })
+    .await;
+    let server = rig.server(Security::StartTls).await;
+    let id = rig
+        .notifier(&smtp_notifier("bounded", server.port, STARTTLS))
+        .await;
+
+    let messages: Vec<_> = (0..10)
+        .map(|n| short_message(&format!("c{n}@example.com")))
+        .collect();
+    let answers = join_all(messages.iter().map(|message| rig.send(id, message))).await;
+
+    for answer in &answers {
+        sent(answer);
+    }
+    assert_eq!(server.wait_for_mail(10, WAIT).await.len(), 10);
+    assert!(
+        server.connections() <= 2,
+        "{} connections for 10 concurrent sends",
+        server.connections()
+    );
+}
+
 backend_tests!(
+    concurrent_sends_share_a_bounded_number_of_connections,
     sends_reuse_one_connection_until_the_port_changes,
     a_new_password_applies_to_the_next_send,
     update_and_delete_drop_the_pooled_connection,
