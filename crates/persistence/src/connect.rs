@@ -64,7 +64,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connects, creating a SQLite file (and its folder) on first use.
 pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     let backend = Backend::of_url(url).ok_or_else(|| {
-        DbErr::Custom("database.url must start with sqlite: or postgres://".into())
+        DbErr::Custom("database.url must start with sqlite:, postgres:// or postgresql://".into())
     })?;
     match backend {
         Backend::Sqlite => create_sqlite_folder(url)?,

@@ -158,7 +158,7 @@ impl Settings {
 
     fn validate(&self) -> anyhow::Result<()> {
         if notifier_persistence::Backend::of_url(&self.database.url).is_none() {
-            anyhow::bail!("database.url must start with sqlite: or postgres://");
+            anyhow::bail!("database.url must start with sqlite:, postgres:// or postgresql://");
         }
         if self.server.body_limit == 0 {
             anyhow::bail!("server.body_limit must be at least 1");
