@@ -152,17 +152,28 @@ async fn unknown_and_revoked_tokens_are_401(backend: Backend) {
     assert_detail(&resp, 401, "Invalid token header. No credentials provided.");
 }
 
-/// /api/me only reads: other methods are 405 with its Allow list (DRF's answer).
+/// /api/me only reads: other methods are 405 with its Allow list, for any authenticated
+/// user (DRF's `IsAuthenticated` view passes them on to `http_method_not_allowed`).
 async fn other_methods_are_405(backend: Backend) {
     let app = spawn_app(backend).await;
+    let bystander = app.user_with_codes("bystander", true, &[]).await;
+    let outsider = app.user_with_codes("outsider", false, &[]).await;
 
-    for method in ["POST", "PUT", "PATCH", "DELETE"] {
-        let resp = app
-            .raw_as_admin(method, ME, Some("application/json"), "{}")
-            .await;
+    for token in [&app.admin_token, &bystander, &outsider] {
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            let resp = app
+                .raw(
+                    method,
+                    ME,
+                    Some(&format!("Token {token}")),
+                    Some("application/json"),
+                    "{}",
+                )
+                .await;
 
-        assert_detail(&resp, 405, &format!("Method \"{method}\" not allowed."));
-        assert!(resp.header("allow").is_some(), "{resp:?}");
+            assert_detail(&resp, 405, &format!("Method \"{method}\" not allowed."));
+            assert_eq!(resp.header("allow"), Some("GET, HEAD, OPTIONS"), "{resp:?}");
+        }
     }
 }
 

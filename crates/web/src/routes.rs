@@ -8,7 +8,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::resolve_principal;
 use crate::failed_auth::limit_failed_auth;
 use crate::handlers::metadata::{me_options, notifier_options};
-use crate::handlers::not_allowed::{not_allowed, not_allowed_open, not_found};
+use crate::handlers::not_allowed::{
+    not_allowed, not_allowed_authenticated, not_allowed_open, not_found,
+};
 use crate::handlers::{
     create, delete, health, list, me, metrics, retrieve, send, smtp_check, update,
 };
@@ -57,7 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(me::me))
                 .route(web::head().to(me::me))
                 .route(options().to(me_options))
-                .default_service(web::to(not_allowed(ME_ALLOW))),
+                .default_service(web::to(not_allowed_authenticated(ME_ALLOW))),
         );
     }
     cfg.service(open_resource(HEALTHZ_PATH).route(web::get().to(health::healthz)))
