@@ -211,20 +211,27 @@ fn from_source_chain(err: &SmtpError, limit: Duration) -> Option<MailError> {
             if let Some(tls) = payload.and_then(|p| p.downcast_ref::<rustls::Error>()) {
                 return Some(MailError::Tls(tls_text(tls)));
             }
-            return Some(match io_err.kind() {
-                io::ErrorKind::ConnectionRefused => MailError::ConnectionRefused,
-                io::ErrorKind::TimedOut => MailError::Timeout(limit),
-                // lettre's own reads report a closed socket as Ok(0); only a TLS
-                // handshake cut short surfaces as an unexpected EOF.
-                io::ErrorKind::UnexpectedEof => {
-                    MailError::Tls("connection closed during the handshake".into())
-                }
-                _ => MailError::Network(clean(&io_err.to_string())),
-            });
+            return Some(MailError::from_io(io_err, limit));
         }
         next = current.source();
     }
     None
+}
+
+impl MailError {
+    /// Maps a socket error; `limit` is the timeout in force, for the message.
+    pub(crate) fn from_io(err: &io::Error, limit: Duration) -> Self {
+        match err.kind() {
+            io::ErrorKind::ConnectionRefused => MailError::ConnectionRefused,
+            io::ErrorKind::TimedOut => MailError::Timeout(limit),
+            // lettre's own reads report a closed socket as Ok(0); only a TLS handshake
+            // cut short surfaces as an unexpected EOF.
+            io::ErrorKind::UnexpectedEof => {
+                MailError::Tls("connection closed during the handshake".into())
+            }
+            _ => MailError::Network(clean(&err.to_string())),
+        }
+    }
 }
 
 fn seconds(limit: &Duration) -> String {
