@@ -5,6 +5,7 @@
 --   BENCH_TOKEN  API token (sent as "Authorization: Token ...")
 --   BENCH_N      number of seeded notifiers (ids 1..N exist)
 --   BENCH_RUN    a random tag that keeps created names unique across runs
+--   BENCH_SEND_ID  the notifier send.lua sends through (send scenario only)
 --
 -- The done() output is one line that bench/run.sh parses:
 --   BENCH requests=R duration_s=D rps=X p50_ms=.. p90_ms=.. p99_ms=.. max_ms=..

@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--duration 10s] [--warmup 2s] [--notifiers 1000] [--no-build | --bin PATH]
 #                [--vs-drf] [--db postgres://user@host:5432/postgres] [--threads 2]
-#                [--connections 64] [--only get_one,list] [--raw]
+#                [--connections 64] [--only get_one,list] [--send] [--raw]
 #
 # Builds the release binary (`cargo build --release -p notifier-server`; found under
 # $CARGO_TARGET_DIR, default target/), starts it on a fresh database (SQLite in a temp
@@ -14,8 +14,8 @@
 # seeding load the table into the server's cache, which is start-up, not steady state. The Lua scripts next
 # to this file generate the requests and print a machine-readable summary (done()).
 #
-# --only runs just the named scenarios (healthz, get_one, list, create, patch, unauth);
-# /healthz always runs, as the ratios' base. --raw also prints wrk's own report per
+# --only runs just the named scenarios (healthz, get_one, list, create, patch, unauth,
+# send); /healthz always runs, as the ratios' base. --raw also prints wrk's own report per
 # scenario. --vs-drf runs the same scenarios
 # against the DRF reference, which is not part of this repository: DRF_DIR must name the
 # directory holding its `notifier` launcher. It prints notifier/DRF ratios.
@@ -37,13 +37,26 @@
 #     ">=50% of pgbench, p99<20ms", the two-instance rows against "2 instances > 1
 #     instance", each ok or MISS. Without --db none of this runs and the output is as before.
 #
+# send is opt-in (--only send, or --send to add it to the others): synchronous
+# POST .../email/{id}/send against a local SMTP sink, bench/smtp_sink.py (aiosmtpd, plain
+# SMTP with AUTH PLAIN/LOGIN, counts messages), installed with pip into a venv at
+# target/bench-venv (BENCH_VENV overrides) on first use. The sink runs on a free port; one
+# notifier points at it. First the sink alone: 4 smtplib threads, each on its own
+# authenticated connection, send for --duration (row "SMTP sink", msgs/s); then
+# `wrk -c16` posts to that notifier's /send for --duration (row "POST send", target
+# ">=70% of sink", not a /healthz ratio), and the sink must have received as many
+# messages as wrk saw 200s (plus at most the sends in flight when wrk stopped), else
+# MISMATCH (exit status 1). The server bounds one notifier's SMTP connections
+# (smtp.max_connections_per_notifier, 4): try NOTIFIER__SMTP__MAX_CONNECTIONS_PER_NOTIFIER=64.
+#
 # Quick smoke run:  bench/run.sh --duration 1s --warmup 1s --notifiers 50 --no-build
 # (CI, .ci/run, runs it on the debug binary its tests built: ... --bin target/debug/notifier)
 #
 # NOTIFIER__* variables already in the environment are passed to the servers (handy for
 # experiments such as NOTIFIER__SERVER__WORKERS=1); the ones this script sets win.
 # Exit status: 0, or 1 when something failed (server did not start, seeding incomplete,
-# stored count MISMATCH after a create run, wrk or pgbench failed). Missed performance
+# stored count MISMATCH after a create run, sink count MISMATCH after send, wrk or
+# pgbench failed). Missed performance
 # targets are reported in the table but do not change the exit status.
 set -euo pipefail
 export LC_ALL=C
@@ -63,6 +76,7 @@ THREADS=2
 CONNS=64
 RAW=0
 ONLY=""
+SEND=0
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -91,6 +105,7 @@ while [ $# -gt 0 ]; do
     --raw) RAW=1; shift ;;
     --only) ONLY=${2:?--only needs a list of scenarios}; shift 2 ;;
     --only=*) ONLY=${1#*=}; shift ;;
+    --send) SEND=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -140,6 +155,7 @@ SERVER_PIDS=()
 CLIENT_PIDS=() # wrk (and pgbench) processes running in the background
 PG_ADMIN_URL=""
 PG_DB=""
+SINK_PID="" # the SMTP sink of the send scenario
 
 alive() { # pid: running (a zombie, exited but not yet reaped, does not count)
   local st
@@ -171,6 +187,7 @@ cleanup() {
   for pid in "${SERVER_PIDS[@]}"; do
     stop_server "$pid"
   done
+  [ -n "$SINK_PID" ] && stop_server "$SINK_PID"
   if [ -n "$PG_DB" ]; then
     psql "$PG_ADMIN_URL" -qX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 ||
       psql "$PG_ADMIN_URL" -qX -c "DROP DATABASE IF EXISTS \"$PG_DB\"" >/dev/null 2>&1 ||
@@ -286,14 +303,19 @@ seed() { # label base_url token jobs par
 
 declare -A RES=()
 SCENARIOS=(healthz get_one list create patch unauth)
+OPT_IN_SCENARIOS=(send) # only when named in --only, or with --send
 if [ -n "$ONLY" ]; then
   wanted=(healthz)
   IFS=, read -r -a only_list <<<"$ONLY"
   for sc in "${only_list[@]}"; do
-    [[ " ${SCENARIOS[*]} " == *" $sc "* ]] || die "--only: unknown scenario '$sc' (one of: ${SCENARIOS[*]})"
+    [[ " ${SCENARIOS[*]} ${OPT_IN_SCENARIOS[*]} " == *" $sc "* ]] ||
+      die "--only: unknown scenario '$sc' (one of: ${SCENARIOS[*]} ${OPT_IN_SCENARIOS[*]})"
     [ "$sc" = healthz ] || wanted+=("$sc")
   done
   SCENARIOS=("${wanted[@]}")
+fi
+if [ "$SEND" = 1 ] && [[ " ${SCENARIOS[*]} " != *" send "* ]]; then
+  SCENARIOS+=(send)
 fi
 declare -A TITLE=(
   [healthz]="GET /healthz"
@@ -302,6 +324,8 @@ declare -A TITLE=(
   [create]="POST create"
   [patch]="PATCH username (random id)"
   [unauth]="GET list, no auth (401)"
+  [sink]="SMTP sink (smtplib, 4 conn)"
+  [send]="POST send (1 notifier)"
 )
 declare -A TARGET=(
   [healthz]="ceiling"
@@ -310,6 +334,8 @@ declare -A TARGET=(
   [create]=">=10%, 0 non-2xx"
   [patch]=">=10%, 0 non-2xx"
   [unauth]=">=80%, p99<5ms"
+  [sink]="baseline"
+  [send]=">=70% of sink"
 )
 
 field() { # "BENCH k=v ..." key -> v (empty when absent)
@@ -344,16 +370,16 @@ wait_client() { # pid out_file what
 
 # Starts wrk in the background; its pid is left in WRK_STARTED.
 wrk_start() { # out_file duration script url token threads conns run_tag
-  BENCH_TOKEN=$5 BENCH_N=$N BENCH_RUN=$8 \
+  BENCH_TOKEN=$5 BENCH_N=$N BENCH_RUN=$8 BENCH_SEND_ID=${SEND_ID:-} \
     wrk -t"$6" -c"$7" -d"$2" --timeout 5s --latency \
     -s "$BENCH_DIR/$3" "$4" >"$1" 2>&1 &
   WRK_STARTED=$!
   CLIENT_PIDS+=("$WRK_STARTED")
 }
 
-# Runs wrk with -t$THREADS -c$CONNS and waits for it.
-wrk_to() { # out_file duration what script url token
-  wrk_start "$1" "$2" "$4" "$5" "$6" "$THREADS" "$CONNS" "$RUN_TAG"
+# Runs wrk with -t$THREADS -c$CONNS (or -c<conns>) and waits for it.
+wrk_to() { # out_file duration what script url token [conns]
+  wrk_start "$1" "$2" "$4" "$5" "$6" "$THREADS" "${7:-$CONNS}" "$RUN_TAG"
   wait_client "$WRK_STARTED" "$1" "wrk for $3"
 }
 
@@ -364,10 +390,10 @@ warm_up() { # label scenario script url_path base_url token
   wrk_to "$TMP/warmup-$1-$2.txt" "$WARMUP" "warming up $1/$2" "$3" "$5$4" "$6"
 }
 
-run_wrk() { # label scenario script url_path base_url token
+run_wrk() { # label scenario script url_path base_url token [conns]
   local label=$1 sc=$2 script=$3 path=$4 url=$5 token=$6 out
   out="$TMP/wrk-$label-$sc.txt"
-  wrk_to "$out" "$DURATION" "$label/$sc" "$script" "$url$path" "$token"
+  wrk_to "$out" "$DURATION" "$label/$sc" "$script" "$url$path" "$token" "${7:-}"
   parse_wrk "$label" "$sc" "$out"
 }
 
@@ -419,6 +445,7 @@ measure() { # label base_url token
         ;;
       patch) run_wrk "$label" "$sc" patch.lua / "$url" "$token" ;;
       unauth) run_wrk "$label" "$sc" plain.lua "$API?page=1&page_size=20" "$url" "" ;;
+      send) measure_send "$label" "$url" "$token" ;;
     esac
   done
 }
@@ -532,7 +559,10 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b
 # "ok" or "MISS(...)" against the targets (only for our service).
 verdict() { # label scenario
   local label=$1 sc=$2 base ratio p99 bad miss=""
-  case "$sc" in create2 | patch2) two_verdict "$label" "$sc"; return 0 ;; esac
+  case "$sc" in
+    create2 | patch2) two_verdict "$label" "$sc"; return 0 ;;
+    send) send_verdict "$label"; return 0 ;;
+  esac
   base=${RES[$label/healthz/rps]}
   ratio=$(awk -v a="${RES[$label/$sc/rps]}" -v b="$base" 'BEGIN { print (b > 0 ? a / b : 0) }')
   p99=${RES[$label/$sc/p99_ms]}
@@ -552,11 +582,13 @@ verdict() { # label scenario
 }
 
 print_table() { # label with_targets
-  local label=$1 with_targets=$2 sc bad_note base pgb="" w=26 rows=() ratio_pgb target check
+  local label=$1 with_targets=$2 sc bad_note base pgb="" w=26 rows=() ratio_pgb ratio_hlth target check
   base=${RES[$label/healthz/rps]}
   # With --db: the pgbench baseline as a row after /healthz, and a column of ratios to it.
   pgb=${RES[$label/pgbench/rps]:-}
   for sc in "${SCENARIOS[@]}"; do
+    # send: the sink's own capacity, measured just before, as the row above it.
+    [ "$sc" = send ] && [ -n "${RES[$label/sink/rps]:-}" ] && rows+=(sink)
     rows+=("$sc")
     [ "$sc" = healthz ] && [ -n "$pgb" ] && rows+=(pgbench)
     # With --db: both instances at once, next to the one-instance row.
@@ -574,9 +606,13 @@ print_table() { # label with_targets
     bad_note=${RES[$label/$sc/bad]}
     [ "$sc" = unauth ] && bad_note="$bad_note (non-401)"
     [ "$sc" = pgbench ] && bad_note="$bad_note (failed)"
+    [ "$sc" = sink ] && bad_note="$bad_note (failed)"
+    ratio_hlth=$(pct "${RES[$label/$sc/rps]}" "$base")
+    # SMTP rows are bounded by the sink, not by HTTP: their ratio is to the sink (check).
+    case "$sc" in sink | send) ratio_hlth=- ;; esac
     printf "%-${w}s %10.0f %9.2f %9.2f %12s %7s %8s" "${TITLE[$sc]}" "${RES[$label/$sc/rps]}" \
       "${RES[$label/$sc/p50_ms]}" "${RES[$label/$sc/p99_ms]}" "$bad_note" \
-      "${RES[$label/$sc/socket_errors]}" "$(pct "${RES[$label/$sc/rps]}" "$base")"
+      "${RES[$label/$sc/socket_errors]}" "$ratio_hlth"
     if [ -n "$pgb" ]; then
       ratio_pgb=-
       case "$sc" in pgbench | create* | patch*) ratio_pgb=$(pct "${RES[$label/$sc/rps]}" "$pgb") ;; esac
@@ -584,7 +620,7 @@ print_table() { # label with_targets
     fi
     if [ "$with_targets" = 1 ]; then
       target=${TARGET[$sc]} check=-
-      [ "$sc" = pgbench ] || check=$(verdict "$label" "$sc")
+      case "$sc" in pgbench | sink) ;; *) check=$(verdict "$label" "$sc") ;; esac
       printf '  %-18s %s\n' "$target" "$check"
     else
       printf '\n'
@@ -592,6 +628,7 @@ print_table() { # label with_targets
   done
   echo "after create: ${RES[$label/count_check]:-(create not run)}"
   [ -n "${RES[$label/count_check2]:-}" ] && echo "after create, 2 instances: ${RES[$label/count_check2]}"
+  [ -n "${RES[$label/send_check]:-}" ] && echo "after send: ${RES[$label/send_check]}"
   echo "peak RSS (VmHWM): ${RES[$label/rss]}"
   echo "server log: ${RES[$label/log]}"
   [ -n "${RES[$label/log2]:-}" ] && echo "server log, 2nd instance: ${RES[$label/log2]}"
@@ -708,6 +745,149 @@ run_pgbench() { # label db_url
   rm -f "$TMP"/pgbench-log.*
 }
 
+# ------------------------------------------------------- SMTP sink (send scenario)
+
+# aiosmtpd lives in a venv of its own (as .ci/run does for schemathesis), under the
+# repository's target/ whatever CARGO_TARGET_DIR says; BENCH_VENV overrides the path.
+SINK_VENV=${BENCH_VENV:-$ROOT/target/bench-venv}
+SINK_PY="$SINK_VENV/bin/python"
+SINK_USER=bench
+SINK_CONNS=4 # the capacity client's connections: the server's default per-notifier bound
+SEND_CONNS=16
+
+ensure_sink_venv() {
+  "$SINK_PY" -c 'import aiosmtpd' 2>/dev/null && return 0
+  command -v python3 >/dev/null 2>&1 || die "the send scenario needs python3 (for the aiosmtpd SMTP sink)"
+  echo "-- send: installing aiosmtpd into $SINK_VENV"
+  python3 -m venv "$SINK_VENV" || die "python3 -m venv $SINK_VENV failed (Debian/Ubuntu: apt-get install python3-venv)"
+  "$SINK_VENV/bin/pip" install -q "aiosmtpd>=1.4,<2" || die "pip install aiosmtpd failed"
+}
+
+# Starts bench/smtp_sink.py serve on a free port, in the background (cleanup stops it).
+start_sink() {
+  local attempt i
+  SINK_PASS=$(rand_hex 12)
+  for attempt in 1 2 3 4 5; do
+    SINK_PORT=$(free_port)
+    "$SINK_PY" "$BENCH_DIR/smtp_sink.py" serve "$SINK_PORT" "$SINK_USER" "$SINK_PASS" "$TMP/sink.count" \
+      >"$TMP/sink.log" 2>&1 &
+    SINK_PID=$!
+    for i in $(seq 100); do
+      grep -qx ready "$TMP/sink.log" && return 0
+      alive "$SINK_PID" || break
+      sleep 0.1
+    done
+    if ! alive "$SINK_PID" && grep -qi "address already in use" "$TMP/sink.log"; then
+      wait "$SINK_PID" 2>/dev/null || true
+      SINK_PID=""
+      echo "  port $SINK_PORT was taken, retrying on another one (attempt $attempt)" >&2
+      continue
+    fi
+    cat "$TMP/sink.log" >&2
+    die "the SMTP sink did not start"
+  done
+  die "could not start the SMTP sink: no usable port after 5 attempts"
+}
+
+# Messages the sink has accepted since it started (it writes the count on SIGUSR1).
+sink_count() {
+  local _
+  rm -f "$TMP/sink.count"
+  kill -USR1 "$SINK_PID" 2>/dev/null || die "the SMTP sink is gone; its log: $(cat "$TMP/sink.log")"
+  for _ in $(seq 50); do
+    [ -s "$TMP/sink.count" ] && { cat "$TMP/sink.count"; return 0; }
+    sleep 0.1
+  done
+  die "the SMTP sink did not report its count"
+}
+
+# The sink's count once it has stopped moving (sends the server was still finishing when
+# wrk stopped land within the server's SMTP deadline; 10 s at most here).
+sink_count_settled() {
+  local a b _
+  a=$(sink_count)
+  for _ in $(seq 20); do
+    sleep 0.5
+    b=$(sink_count)
+    [ "$b" = "$a" ] && break
+    a=$b
+  done
+  echo "$a"
+}
+
+# What the sink takes without the service: SINK_CONNS smtplib connections, each
+# authenticated once and reused, sending for --duration. RES[label/sink/...].
+measure_sink() { # label
+  local label=$1 out="$TMP/sink-capacity-$1.txt" pid line k
+  "$SINK_PY" "$BENCH_DIR/smtp_sink.py" capacity "$SINK_PORT" "$SINK_USER" "$SINK_PASS" \
+    "$(duration_secs "$DURATION")" "$SINK_CONNS" >"$out" 2>&1 &
+  pid=$!
+  CLIENT_PIDS+=("$pid")
+  wait_client "$pid" "$out" "the SMTP sink's capacity client"
+  [ "$RAW" = 1 ] && { echo "--- sink capacity client: $label"; cat "$out"; }
+  line=$(grep '^SINK ' "$out" | tail -n1) || { cat "$out" >&2; die "no SINK line from the capacity client"; }
+  for k in rps p50_ms p99_ms; do
+    RES[$label/sink/$k]=$(field "$line" "$k")
+  done
+  RES[$label/sink/bad]=$(field "$line" failed)
+  RES[$label/sink/socket_errors]=-
+  RES[$label/sink/sent]=$(field "$line" sent)
+}
+
+# POSTs a JSON body; prints the status code, then the body, on separate lines.
+post_json() { # url token body
+  curl -sS --max-time 60 -X POST -H "Authorization: Token $2" -H "Content-Type: application/json" \
+    -d "$3" -w '\n%{http_code}' "$1"
+}
+
+# The send scenario: a notifier for the sink, one checked send, the sink's capacity, then
+# wrk -c16 on that notifier's /send, and the sink's count against wrk's 200s.
+measure_send() { # label base_url token
+  local label=$1 url=$2 token=$3 resp code before after received ok inflight
+  resp=$(post_json "$url$API" "$token" "{\"name\":\"bench-send-$RUN_TAG-$label\",\"host\":\"127.0.0.1\",\"port\":$SINK_PORT,\"username\":\"$SINK_USER\",\"password\":\"$SINK_PASS\",\"from_email\":\"bench@example.com\",\"use_tls\":false,\"use_ssl\":false,\"fail_silently\":false}") ||
+    die "creating the send notifier failed"
+  code=${resp##*$'\n'}
+  [ "$code" = 201 ] || die "creating the send notifier answered $code: ${resp%$'\n'*}"
+  SEND_ID=$(grep -o '"id":[0-9]*' <<<"${resp%$'\n'*}" | head -n1 | cut -d: -f2)
+  [ -n "$SEND_ID" ] || die "no id in the created notifier: ${resp%$'\n'*}"
+  resp=$(post_json "$url$API/$SEND_ID/send" "$token" '{"to":["someone@example.com"],"subject":"bench","body":"hello"}') ||
+    die "the first send failed"
+  code=${resp##*$'\n'}
+  if [ "$code" != 200 ] || [[ ${resp%$'\n'*} != *'"sent":1'* ]]; then
+    die "a send through the sink answered $code: ${resp%$'\n'*} (sink log: $(tail -n 5 "$TMP/sink.log"))"
+  fi
+  echo "  send: notifier $SEND_ID -> sink 127.0.0.1:$SINK_PORT; measuring the sink alone ($SINK_CONNS smtplib connections)"
+  measure_sink "$label"
+  before=$(sink_count_settled)
+  run_wrk "$label" send send.lua / "$url" "$token" "$SEND_CONNS"
+  after=$(sink_count_settled)
+  received=$((after - before))
+  ok=${RES[$label/send/status_200]:-0}
+  inflight=$(in_flight "$label" send)
+  if [ "$received" = "$ok" ]; then
+    RES[$label/send_check]="OK: the sink received $received messages = the 200s wrk saw"
+  elif [ "$received" -gt "$ok" ] && [ "$received" -le $((ok + inflight)) ]; then
+    RES[$label/send_check]="OK: the sink received $received messages = $ok 200s + $((received - ok)) of the $inflight sends still in flight when wrk stopped"
+  else
+    RES[$label/send_check]="MISMATCH: the sink received $received messages, wrk saw $ok 200s ($inflight sends were in flight when wrk stopped)"
+    COUNT_FAILED=1
+  fi
+  # Gone again, so the stored counts the create checks expect stay as they were.
+  curl -fsS -o /dev/null --max-time 30 -X DELETE -H "Authorization: Token $token" "$url$API/$SEND_ID" ||
+    echo "bench: could not delete the send notifier $SEND_ID" >&2
+  SEND_ID=""
+}
+
+send_verdict() { # label
+  local label=$1 share
+  share=$(pct "${RES[$label/send/rps]}" "${RES[$label/sink/rps]}")
+  if awk -v a="${RES[$label/send/rps]}" -v b="${RES[$label/sink/rps]}" 'BEGIN { exit !(b > 0 && a / b >= 0.70) }'; then
+    echo "ok $share"
+  else
+    echo "MISS(ratio) $share"
+  fi
+}
+
 # ------------------------------------------------------------------------- servers
 
 # The database of our servers: a fresh bench_* database on the --db server (dropped by
@@ -814,6 +994,10 @@ if [ -n "$DB_URL" ]; then
   echo "pgbench:     $(pgbench --version 2>/dev/null | awk '{ print $3 }'), -n -c$PGBENCH_CLIENTS -j$PGBENCH_THREADS -T$(duration_secs "$DURATION"), single-row INSERTs with a unique name, on the bench database before the server starts"
   echo "2 instances: create and PATCH again with a second server on the same database, 2 wrk at once (-t$((THREADS > 1 ? THREADS / 2 : 1)) -c$((CONNS / 2)) / -c$((CONNS - CONNS / 2)), one per instance), req/s summed"
 fi
+if [[ " ${SCENARIOS[*]} " == *" send "* ]]; then
+  [ "$THREADS" -le "$SEND_CONNS" ] || die "the send scenario runs wrk -c$SEND_CONNS: --threads must be <= $SEND_CONNS"
+  echo "send:        wrk -t$THREADS -c$SEND_CONNS on one notifier's /send, to an aiosmtpd sink (plain SMTP + AUTH) on 127.0.0.1; sink alone: $SINK_CONNS smtplib connections x -d$DURATION"
+fi
 inherited=$(env | grep -o '^NOTIFIER__[A-Z_]*' | sort | tr '\n' ' ' || true)
 [ -n "$inherited" ] && echo "inherited:   $inherited(passed to the servers)"
 
@@ -825,6 +1009,12 @@ fi
 [ -x "$BIN" ] || die "$BIN not found: build it (cargo build --release -p notifier-server) or drop --no-build"
 
 RUN_TAG=$(rand_hex 4)
+
+if [[ " ${SCENARIOS[*]} " == *" send "* ]]; then
+  ensure_sink_venv
+  start_sink
+  echo "-- send: SMTP sink on 127.0.0.1:$SINK_PORT (aiosmtpd $("$SINK_PY" -c 'import aiosmtpd; print(aiosmtpd.__version__)'))"
+fi
 
 echo "-- notifier: starting"
 start_ours "$BIN"
