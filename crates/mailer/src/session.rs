@@ -361,7 +361,11 @@ mod tests {
             .await
             .unwrap();
         assert!(stream.nodelay().unwrap());
-        assert_eq!(stream.peer_addr().unwrap(), open, "the refused address is skipped");
+        assert_eq!(
+            stream.peer_addr().unwrap(),
+            open,
+            "the refused address is skipped"
+        );
 
         let refused = connect_without_delay(&[closed], Duration::from_secs(2))
             .await
