@@ -31,7 +31,6 @@ pub struct Store {
     pub notifiers: NotifierStore,
     pub principals: Principals,
     db: DatabaseConnection,
-    clock: Clock,
 }
 
 impl Store {
@@ -46,7 +45,7 @@ impl Store {
             db.clone(),
             items.clone(),
             writer.own_epochs().clone(),
-            options.clock.clone(),
+            options.clock,
         );
         let notifiers = NotifierStore::new(Parts {
             db: db.clone(),
@@ -56,13 +55,13 @@ impl Store {
             epochs: epochs.clone(),
             items,
             hooks: options.hooks,
-            list_budget: share(5),
+            pages_budget: share(4),
+            selections_budget: share(1),
         });
         Ok(Self {
             notifiers,
             principals: Principals::new(db.clone(), epochs),
             db,
-            clock: options.clock,
         })
     }
 
@@ -74,10 +73,5 @@ impl Store {
     /// Open and idle database connections, for the metrics endpoint.
     pub fn pool_stats(&self) -> (u32, usize) {
         notifier_persistence::pool_stats(&self.db)
-    }
-
-    /// The clock the caches measure staleness by (tests move it instead of sleeping).
-    pub fn clock(&self) -> &Clock {
-        &self.clock
     }
 }

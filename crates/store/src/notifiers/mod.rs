@@ -58,13 +58,14 @@ pub(crate) struct Parts {
     pub epochs: EpochReader,
     pub items: ItemCache,
     pub hooks: ChangeHooks,
-    /// What list pages (4 parts) and id lists (1 part) may hold, in bytes.
-    pub list_budget: u64,
+    /// What list pages may hold, in bytes.
+    pub pages_budget: u64,
+    /// What list id sets may hold, in bytes.
+    pub selections_budget: u64,
 }
 
 impl NotifierStore {
     pub(crate) fn new(parts: Parts) -> Self {
-        let share = |of: u64| parts.list_budget / 5 * of;
         Self {
             db: parts.db,
             writer: parts.writer,
@@ -73,10 +74,10 @@ impl NotifierStore {
             epochs: parts.epochs,
             local_writes: LocalWrites::default(),
             items: parts.items,
-            pages: EpochCache::new(1024, share(4), |body: &Bytes| {
+            pages: EpochCache::new(1024, parts.pages_budget, |body: &Bytes| {
                 body.len() as u64 + ENTRY_OVERHEAD
             }),
-            selections: EpochCache::new(64, share(1), |ids: &Arc<Vec<i64>>| {
+            selections: EpochCache::new(64, parts.selections_budget, |ids: &Arc<Vec<i64>>| {
                 8 * ids.len() as u64 + ENTRY_OVERHEAD
             }),
             loads: LoadLocks::default(),
