@@ -28,34 +28,27 @@ pub struct Epochs {
     pub data: i64,
 }
 
-/// Both markers on PostgreSQL, as (name, value) rows like `server_meta`'s.
+/// Both markers on PostgreSQL, as rows of `server_meta`'s shape.
 const POSTGRES_EPOCHS: &str = "SELECT name, value FROM server_meta WHERE name = 'auth_epoch' \
      UNION ALL SELECT 'data_epoch', CAST(COALESCE(SUM(value), 0) AS TEXT) FROM data_epoch_stripes";
 
-const POSTGRES_DATA_EPOCH: &str =
-    "SELECT CAST(COALESCE(SUM(value), 0) AS TEXT) AS value FROM data_epoch_stripes";
-
 /// The current markers, in one query.
 pub async fn current(db: &impl ConnectionTrait) -> Result<Epochs> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        let rows = db
-            .query_all_raw(Statement::from_string(DbBackend::Postgres, POSTGRES_EPOCHS))
-            .await?;
-        let mut epochs = Epochs::default();
-        for row in rows {
-            let (name, value): (String, String) =
-                (row.try_get("", "name")?, row.try_get("", "value")?);
-            match name.as_str() {
-                AUTH_EPOCH => epochs.auth = value,
-                _ => epochs.data = parse_data_epoch(&value)?,
-            }
+    let rows = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let both = Statement::from_string(DbBackend::Postgres, POSTGRES_EPOCHS);
+            server_meta::Entity::find()
+                .from_raw_sql(both)
+                .all(db)
+                .await?
         }
-        return Ok(epochs);
-    }
-    let rows = server_meta::Entity::find()
-        .filter(server_meta::Column::Name.is_in([AUTH_EPOCH, DATA_EPOCH]))
-        .all(db)
-        .await?;
+        _ => {
+            server_meta::Entity::find()
+                .filter(server_meta::Column::Name.is_in([AUTH_EPOCH, DATA_EPOCH]))
+                .all(db)
+                .await?
+        }
+    };
     let mut epochs = Epochs::default();
     for row in rows {
         match row.name.as_str() {
@@ -68,18 +61,7 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Epochs> {
 
 /// The data epoch alone.
 pub async fn data(db: &impl ConnectionTrait) -> Result<i64> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        let row = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                POSTGRES_DATA_EPOCH,
-            ))
-            .await?;
-        let value: Option<String> = row.map(|row| row.try_get("", "value")).transpose()?;
-        return parse_data_epoch(value.as_deref().unwrap_or_default());
-    }
-    let row = server_meta::Entity::find_by_id(DATA_EPOCH).one(db).await?;
-    parse_data_epoch(row.map(|row| row.value).as_deref().unwrap_or_default())
+    Ok(current(db).await?.data)
 }
 
 fn parse_data_epoch(value: &str) -> Result<i64> {
