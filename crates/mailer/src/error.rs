@@ -83,6 +83,20 @@ pub(crate) enum Step {
 }
 
 impl MailError {
+    /// Maps a socket error; `limit` is the timeout in force, for the message.
+    pub(crate) fn from_io(err: &io::Error, limit: Duration) -> Self {
+        match err.kind() {
+            io::ErrorKind::ConnectionRefused => MailError::ConnectionRefused,
+            io::ErrorKind::TimedOut => MailError::Timeout(limit),
+            // lettre's own reads report a closed socket as Ok(0); only a TLS handshake
+            // cut short surfaces as an unexpected EOF.
+            io::ErrorKind::UnexpectedEof => {
+                MailError::Tls("connection closed during the handshake".into())
+            }
+            _ => MailError::Network(clean(&err.to_string())),
+        }
+    }
+
     /// Maps a lettre error from `step`; `limit` is the timeout in force, for the message.
     pub(crate) fn from_smtp(err: &SmtpError, step: Step, limit: Duration) -> Self {
         if err.status().is_some() {
@@ -216,22 +230,6 @@ fn from_source_chain(err: &SmtpError, limit: Duration) -> Option<MailError> {
         next = current.source();
     }
     None
-}
-
-impl MailError {
-    /// Maps a socket error; `limit` is the timeout in force, for the message.
-    pub(crate) fn from_io(err: &io::Error, limit: Duration) -> Self {
-        match err.kind() {
-            io::ErrorKind::ConnectionRefused => MailError::ConnectionRefused,
-            io::ErrorKind::TimedOut => MailError::Timeout(limit),
-            // lettre's own reads report a closed socket as Ok(0); only a TLS handshake
-            // cut short surfaces as an unexpected EOF.
-            io::ErrorKind::UnexpectedEof => {
-                MailError::Tls("connection closed during the handshake".into())
-            }
-            _ => MailError::Network(clean(&err.to_string())),
-        }
-    }
 }
 
 fn seconds(limit: &Duration) -> String {
