@@ -5,6 +5,7 @@
 //! the user/principal model. The web layer feeds it bodies; persistence stores what it yields.
 
 mod coerce;
+mod delivery;
 mod email;
 mod error;
 mod host;
@@ -16,6 +17,9 @@ mod permission;
 mod send_input;
 mod user;
 
+pub use delivery::{
+    Delivery, DeliveryOrder, DeliveryQuery, DeliveryQueryError, DeliveryStatus, backoff,
+};
 pub use error::{FieldError, FieldErrors, messages};
 // Also at the crate root, where they were before `limits` gathered them.
 pub use limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RECIPIENTS};

@@ -11,20 +11,23 @@ pub enum Permission {
     UpdateNotifier,
     DeleteNotifier,
     SendWithNotifier,
+    /// The delivery log (§9): list and retrieve deliveries.
+    ViewDeliveries,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown permission code: {0} (expected 2830-2835)")]
+#[error("unknown permission code: {0} (expected 2830-2836)")]
 pub struct UnknownPermission(pub String);
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::ListNotifiers,
         Permission::CreateNotifier,
         Permission::RetrieveNotifier,
         Permission::UpdateNotifier,
         Permission::DeleteNotifier,
         Permission::SendWithNotifier,
+        Permission::ViewDeliveries,
     ];
 
     pub const fn code(self) -> u16 {
@@ -35,6 +38,7 @@ impl Permission {
             Permission::UpdateNotifier => 2833,
             Permission::DeleteNotifier => 2834,
             Permission::SendWithNotifier => 2835,
+            Permission::ViewDeliveries => 2836,
         }
     }
 
@@ -71,7 +75,7 @@ mod tests {
             assert_eq!(p.to_string().parse::<Permission>(), Ok(p));
         }
         assert!("2829".parse::<Permission>().is_err());
-        assert!("2836".parse::<Permission>().is_err());
+        assert!("2837".parse::<Permission>().is_err());
         assert!("abc".parse::<Permission>().is_err());
     }
 }

@@ -50,15 +50,24 @@ pub enum MailError {
     PlaintextAuth(IpAddr),
     #[error("TLS handshake failed: {0}")]
     Tls(String),
+    /// The link dropped mid-handshake: a network fault, unlike a refused certificate.
+    #[error("TLS handshake failed: connection closed during the handshake")]
+    TlsInterrupted,
     #[error("server does not offer STARTTLS")]
     StartTlsUnavailable,
     #[error("server offers no supported authentication mechanism (PLAIN, LOGIN)")]
     AuthUnsupported,
     #[error("authentication rejected: {0}")]
     AuthenticationRejected(String),
-    /// Every recipient was refused; each `address: reply` is listed.
-    #[error("recipient rejected: {0}")]
-    RecipientRejected(String),
+    /// Every recipient was refused; each `address: reply` is listed in `text`.
+    #[error("recipient rejected: {text}")]
+    RecipientRejected {
+        text: String,
+        /// The first refusal's reply code.
+        code: Option<u16>,
+        /// Every refusal was a 4xx reply: worth trying again later.
+        all_transient: bool,
+    },
     /// Any other negative reply: to the greeting, STARTTLS, MAIL FROM or the message data.
     #[error("server rejected {step}: {reply}")]
     Rejected { step: &'static str, reply: String },
@@ -70,6 +79,51 @@ pub enum MailError {
     BadCaFile(String),
     #[error("SMTP protocol error: {0}")]
     Protocol(String),
+}
+
+impl MailError {
+    /// Whether trying again later may succeed (docs/API.md §9): the connection failed
+    /// (refused, reset, timed out, TLS handshake cut short) or the server answered 4xx.
+    /// Everything else (5xx replies, a refused login, a bad address, a destination the
+    /// policy forbids, a certificate that does not verify) fails the same way next time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MailError::ConnectionRefused
+            | MailError::Timeout(_)
+            | MailError::TotalTimeout(_)
+            | MailError::Network(_)
+            | MailError::Disconnected
+            | MailError::TlsInterrupted => true,
+            MailError::RecipientRejected { all_transient, .. } => *all_transient,
+            MailError::AuthenticationRejected(_) | MailError::Rejected { .. } => self
+                .reply_code()
+                .is_some_and(|code| (400..500).contains(&code)),
+            _ => false,
+        }
+    }
+
+    /// The SMTP reply code of the failure, when the server answered with one.
+    pub fn reply_code(&self) -> Option<u16> {
+        match self {
+            MailError::AuthenticationRejected(reply) | MailError::Rejected { reply, .. } => {
+                leading_code(reply)
+            }
+            MailError::RecipientRejected { code, .. } => *code,
+            _ => None,
+        }
+    }
+}
+
+/// The three-digit code a reply text starts with.
+pub(crate) fn leading_code(reply: &str) -> Option<u16> {
+    let digits = reply.get(..3)?;
+    let followed_by_text = reply[3..]
+        .chars()
+        .next()
+        .is_none_or(|c| c == ' ' || c == '-');
+    (digits.bytes().all(|b| b.is_ascii_digit()) && followed_by_text)
+        .then(|| digits.parse().ok())
+        .flatten()
 }
 
 /// The SMTP exchange a lettre error came from; it decides what a negative reply means.
@@ -90,9 +144,7 @@ impl MailError {
             io::ErrorKind::TimedOut => MailError::Timeout(limit),
             // lettre's own reads report a closed socket as Ok(0); only a TLS handshake
             // cut short surfaces as an unexpected EOF.
-            io::ErrorKind::UnexpectedEof => {
-                MailError::Tls("connection closed during the handshake".into())
-            }
+            io::ErrorKind::UnexpectedEof => MailError::TlsInterrupted,
             _ => MailError::Network(clean(&err.to_string())),
         }
     }
@@ -284,6 +336,44 @@ mod tests {
         for (err, expected) in cases {
             assert_eq!(err.to_string(), expected);
         }
+    }
+
+    #[test]
+    fn transient_failures_are_network_faults_and_4xx_replies() {
+        let rejected = |reply: &str| MailError::Rejected {
+            step: "the message",
+            reply: reply.into(),
+        };
+        let transient = [
+            MailError::ConnectionRefused,
+            MailError::Timeout(Duration::from_secs(1)),
+            MailError::Network("reset".into()),
+            MailError::Disconnected,
+            MailError::TlsInterrupted,
+            rejected("451 4.7.1 greylisted"),
+            MailError::AuthenticationRejected("454 4.7.0 try later".into()),
+        ];
+        for err in transient {
+            assert!(err.is_transient(), "{err}");
+        }
+        let permanent = [
+            rejected("550 5.7.1 no"),
+            MailError::AuthenticationRejected("535 5.7.8 bad credentials".into()),
+            MailError::InvalidAddress("x".into()),
+            MailError::Tls("invalid peer certificate".into()),
+            MailError::NotSmtp,
+            MailError::DestinationDenied(IpAddr::from([169, 254, 169, 254])),
+        ];
+        for err in permanent {
+            assert!(!err.is_transient(), "{err}");
+        }
+        assert_eq!(rejected("451 4.7.1 greylisted").reply_code(), Some(451));
+        assert_eq!(rejected("5501 odd").reply_code(), None);
+        assert_eq!(MailError::ConnectionRefused.reply_code(), None);
+        assert_eq!(
+            MailError::TlsInterrupted.to_string(),
+            "TLS handshake failed: connection closed during the handshake"
+        );
     }
 
     #[test]

@@ -23,6 +23,6 @@ pub use error::{MailError, Result};
 /// their own.
 pub use ipnet::IpNet;
 pub use mailer::{CheckOutcome, Mailer};
-pub use message::OutgoingMessage;
+pub use message::{OutgoingMessage, new_message_id};
 pub use policy::DEFAULT_DENIED_NETWORKS;
 pub use settings::{MailerConfig, SmtpSettings, TlsMode};

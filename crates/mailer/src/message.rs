@@ -18,6 +18,14 @@ pub struct OutgoingMessage {
     pub subject: String,
     pub body: String,
     pub html_body: Option<String>,
+    /// The `Message-ID` to give it; a new one when `None`. A delivery keeps one for every
+    /// attempt, so receivers can drop a duplicate.
+    pub message_id: Option<String>,
+}
+
+/// A new `Message-ID`, `<…@notifier.local>`.
+pub fn new_message_id() -> String {
+    format!("<{}@notifier.local>", uuid::Uuid::new_v4().simple())
 }
 
 // By hand so that a `{:?}` never puts a body or a subject in a log line.
@@ -69,7 +77,7 @@ pub(crate) fn prepare(from_email: &str, message: &OutgoingMessage) -> Result<Pre
         .collect();
     let envelope = Envelope::new(Some(from.email.clone()), recipients)
         .map_err(|e| MailError::InvalidAddress(e.to_string()))?;
-    let message_id = format!("<{}@notifier.local>", uuid::Uuid::new_v4().simple());
+    let message_id = message.message_id.clone().unwrap_or_else(new_message_id);
 
     let mut builder = Message::builder()
         .from(from)
@@ -135,6 +143,7 @@ mod tests {
             subject: "Grüße aus Köln".into(),
             body: "Hallo, schöne Grüße.".into(),
             html_body: None,
+            message_id: None,
         }
     }
 
@@ -191,6 +200,18 @@ mod tests {
         );
         assert!(prepared.message_id.starts_with('<'));
         assert!(prepared.message_id.ends_with("@notifier.local>"));
+    }
+
+    #[test]
+    fn a_given_message_id_is_kept() {
+        let id = new_message_id();
+        let message = OutgoingMessage {
+            message_id: Some(id.clone()),
+            ..sample()
+        };
+        let prepared = prepare("sender@example.com", &message).unwrap();
+        assert_eq!(prepared.message_id, id);
+        assert!(headers(&prepared).contains(&format!("Message-ID: {id}")));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 use tokio::net::TcpStream;
 
 use crate::deadline::Deadline;
-use crate::error::{MailError, Result, Step, refusals, reply_text};
+use crate::error::{MailError, Result, Step, leading_code, refusals, reply_text};
 use crate::policy::{self, Policy};
 use crate::settings::{SmtpSettings, TlsMode};
 use crate::tls;
@@ -178,7 +178,13 @@ impl Dialer {
             }
         }
         if refused.len() == envelope.to().len() {
-            return Err(MailError::RecipientRejected(refusals(&refused)));
+            return Err(MailError::RecipientRejected {
+                text: refusals(&refused),
+                code: refused.first().and_then(|(_, reply)| leading_code(reply)),
+                all_transient: refused
+                    .iter()
+                    .all(|(_, reply)| leading_code(reply).is_some_and(|c| (400..500).contains(&c))),
+            });
         }
 
         self.step(deadline, Step::Data, conn.command(Data)).await?;
@@ -200,7 +206,7 @@ impl Dialer {
             MailError::StartTlsUnavailable
                 | MailError::AuthUnsupported
                 | MailError::AuthenticationRejected(_)
-                | MailError::RecipientRejected(_)
+                | MailError::RecipientRejected { .. }
                 | MailError::Rejected { .. }
                 | MailError::InvalidAddress(_)
         );

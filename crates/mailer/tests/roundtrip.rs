@@ -71,6 +71,7 @@ fn full_message() -> OutgoingMessage {
         subject: "Grüße — test ✓".into(),
         body: "Hallo, schöne Grüße.".into(),
         html_body: Some("<p>Hallo, <b>schöne</b> Grüße.</p>".into()),
+        message_id: None,
     }
 }
 
@@ -374,7 +375,10 @@ async fn refused_recipients_are_skipped_unless_all_are_refused() {
         .send(1, &s, &short_message("reject-me@example.com"))
         .await
         .unwrap_err();
-    assert!(matches!(err, MailError::RecipientRejected(_)), "{err:?}");
+    assert!(
+        matches!(err, MailError::RecipientRejected { .. }),
+        "{err:?}"
+    );
     assert!(
         err.to_string()
             .starts_with("recipient rejected: reject-me@example.com: 550 5.1.1"),

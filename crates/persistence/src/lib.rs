@@ -31,6 +31,7 @@
 
 mod bootstrap;
 mod connect;
+pub mod deliveries;
 mod entities;
 pub mod epochs;
 mod error;

@@ -90,5 +90,6 @@ fn message(request: SendRequest) -> OutgoingMessage {
         subject: request.subject,
         body: request.body,
         html_body: request.html_body,
+        message_id: None,
     }
 }
