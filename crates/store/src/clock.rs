@@ -1,4 +1,4 @@
-//! The time the epoch reader measures staleness by.
+//! The time the epoch reader measures staleness by, and deliveries are scheduled by.
 //!
 //! In service it is the monotonic clock. Tests that change the database behind a server's
 //! back (the CLI, a second instance) move this clock past [`crate::MAX_STALENESS`] instead of
@@ -19,6 +19,15 @@ pub struct Clock {
 impl Clock {
     pub fn now(&self) -> Instant {
         Instant::now() + Duration::from_nanos(self.offset.load(Ordering::SeqCst))
+    }
+
+    /// The wall-clock time with the same offset: what deliveries are scheduled by, so a
+    /// test moves a retry's due time closer instead of waiting for it.
+    pub fn utc_now(&self) -> chrono::DateTime<chrono::Utc> {
+        let offset = chrono::Duration::nanoseconds(
+            i64::try_from(self.offset.load(Ordering::SeqCst)).unwrap_or(i64::MAX),
+        );
+        chrono::Utc::now() + offset
     }
 
     /// Moves this clock (and every clone) forward: a test hook standing in for a sleep.

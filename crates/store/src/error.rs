@@ -18,6 +18,14 @@ pub enum Error {
     /// The request's fields are wrong (with a taken name added when it is).
     #[error("invalid fields")]
     Invalid(FieldErrors),
+    #[error("no such delivery")]
+    DeliveryNotFound,
+    /// Only a failed or deferred delivery can be retried.
+    #[error("the delivery is not failed or deferred")]
+    NotRetryable,
+    /// Only a queued or deferred delivery can be cancelled.
+    #[error("the delivery is not queued or deferred")]
+    NotCancellable,
     /// The page number is past the last page.
     #[error("no such page")]
     PageOutOfRange,

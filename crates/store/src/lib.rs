@@ -70,6 +70,7 @@
 mod cache;
 mod clock;
 mod counters;
+mod deliveries;
 mod epochs;
 mod error;
 mod hooks;
@@ -82,10 +83,15 @@ mod store;
 
 pub use clock::Clock;
 pub use counters::CacheCounters;
+pub use deliveries::DeliveryStore;
 pub use epochs::MAX_STALENESS;
 pub use error::{Error, Result};
 pub use hooks::ChangeHooks;
 pub use notifier_persistence::NotReady;
+/// The outbox's row types, for the delivery workers.
+pub use notifier_persistence::deliveries::{
+    Claimed, Content, NewDelivery, Outcome, Recipients, Stats as DeliveryStats,
+};
 pub use notifiers::{Created, NotifierStore};
 pub use principals::Principals;
 pub use render::{PageParts, Render};

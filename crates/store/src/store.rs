@@ -7,7 +7,7 @@ use notifier_persistence::{DatabaseConnection, NotReady, SecretBox, Writer};
 use crate::epochs::EpochReader;
 use crate::items::ItemCache;
 use crate::notifiers::Parts;
-use crate::{CacheCounters, ChangeHooks, Clock, NotifierStore, Principals, Render};
+use crate::{CacheCounters, ChangeHooks, Clock, DeliveryStore, NotifierStore, Principals, Render};
 
 /// What [`Store::open`] needs.
 pub struct StoreOptions {
@@ -29,6 +29,7 @@ pub struct StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     pub notifiers: NotifierStore,
+    pub deliveries: DeliveryStore,
     pub principals: Principals,
     db: DatabaseConnection,
 }
@@ -45,6 +46,12 @@ impl Store {
             db.clone(),
             items.clone(),
             writer.own_epochs().clone(),
+            options.clock.clone(),
+        );
+        let deliveries = DeliveryStore::new(
+            db.clone(),
+            writer.clone(),
+            options.secrets.clone(),
             options.clock,
         );
         let notifiers = NotifierStore::new(Parts {
@@ -60,6 +67,7 @@ impl Store {
         });
         Ok(Self {
             notifiers,
+            deliveries,
             principals: Principals::new(db.clone(), epochs),
             db,
         })
