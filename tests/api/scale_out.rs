@@ -25,9 +25,10 @@ async fn two_instances_share_one_database(backend: Backend) {
         ServerProcess::start(&args, "info"),
         ServerProcess::start(&args, "info")
     );
+    let declared = <migration::Migrator as migration::MigratorTrait>::migrations().len();
     assert_eq!(
         applied_migrations(&env.database.url).await,
-        7,
+        i64::try_from(declared).expect("a small number"),
         "each migration ran exactly once"
     );
     for server in [first, second] {

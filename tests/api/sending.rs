@@ -205,8 +205,9 @@ fn checked(resp: &Resp) -> Checked {
     outcome
 }
 
-/// A `/send` that went through: exactly `{"sent":1,"message_id":"<…@notifier.local>","detail":"sent"}`.
-/// Returns the message id.
+/// A `/send` that went through: exactly
+/// `{"sent":1,"message_id":"<…@notifier.local>","detail":"sent","delivery":<id>}`, with
+/// `Location` naming the delivery. Returns the message id.
 #[track_caller]
 fn sent(resp: &Resp) -> String {
     assert_status(resp, 200);
@@ -221,20 +222,25 @@ fn sent(resp: &Resp) -> String {
             && !message_id.contains(char::is_whitespace),
         "message_id should look like <…@notifier.local>, got {message_id:?}"
     );
+    let delivery = resp.json()["delivery"].as_i64().unwrap_or_default();
     assert_json(
         resp,
         200,
-        &json!({ "sent": 1, "message_id": message_id, "detail": "sent" }),
+        &json!({ "sent": 1, "message_id": message_id, "detail": "sent", "delivery": delivery }),
     );
+    assert_delivery_location(resp, delivery);
     message_id
 }
 
-/// A `/send` that failed with `fail_silently` set.
+/// A `/send` that failed with `fail_silently` set; `detail` says whether it was queued
+/// for retry.
 #[track_caller]
-fn not_sent_silently(resp: &Resp) {
+fn not_sent_silently(resp: &Resp, detail: &str) {
+    let delivery = resp.json()["delivery"].as_i64().unwrap_or_default();
     assert_json(
         resp,
         200,
-        &json!({ "sent": 0, "message_id": null, "detail": "not sent (fail_silently)" }),
+        &json!({ "sent": 0, "message_id": null, "detail": detail, "delivery": delivery }),
     );
+    assert_delivery_location(resp, delivery);
 }

@@ -129,6 +129,13 @@ impl Outbox {
         Ok(delivery)
     }
 
+    /// Queues a failed or deferred delivery again now, for an idle worker to take.
+    pub async fn retry(&self, id: i64) -> notifier_store::Result<Delivery> {
+        let delivery = self.inner.store.deliveries.retry(id).await?;
+        self.inner.queued.notify_one();
+        Ok(delivery)
+    }
+
     /// Starts this instance's workers and the retention sweep.
     pub fn start_workers(&self) -> Workers {
         Workers::start(self.clone())

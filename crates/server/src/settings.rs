@@ -29,6 +29,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub smtp: SmtpSettings,
     pub cache: CacheSettings,
+    pub delivery: DeliverySettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -127,6 +128,20 @@ pub struct CacheSettings {
     pub max_memory_mb: u64,
 }
 
+/// Durable delivery (§9): the outbox's workers, retries and retention.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// Concurrent sends by this instance's workers (0: this instance sends nothing queued).
+    pub workers: usize,
+    /// Automatic attempts per delivery before it fails (a manual retry grants as many again).
+    pub max_attempts: u32,
+    /// How long a claim holds a delivery; at least `smtp.total_timeout_secs`.
+    pub lease_secs: u64,
+    /// Finished deliveries older than this many days are deleted.
+    pub retention_days: u64,
+}
+
 impl Settings {
     /// The built-in defaults alone: what [`Settings::load`] gives when nothing overrides.
     pub fn defaults() -> anyhow::Result<Settings> {
@@ -174,6 +189,19 @@ impl Settings {
         }
         if self.server.body_timeout_secs == 0 {
             anyhow::bail!("server.body_timeout_secs must be at least 1");
+        }
+        if self.delivery.max_attempts == 0 {
+            anyhow::bail!("delivery.max_attempts must be at least 1");
+        }
+        // A lease that ran out while its send was still going would let a second worker
+        // send the same message. Equal is accepted: both default to 60, and an exchange
+        // stopped by its deadline is recorded within moments of it.
+        if self.delivery.lease_secs < self.smtp.total_timeout_secs {
+            anyhow::bail!(
+                "delivery.lease_secs ({}) must not be smaller than smtp.total_timeout_secs ({})",
+                self.delivery.lease_secs,
+                self.smtp.total_timeout_secs
+            );
         }
         let admin_token = self.security.admin_token.expose_secret().trim();
         if !admin_token.is_empty() && admin_token.chars().count() < MIN_ADMIN_TOKEN_LEN {

@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use notifier_delivery::{DeliveryOptions, Outbox, Workers};
 use notifier_mailer::{Mailer, MailerConfig};
 use notifier_persistence::{Bootstrap, DatabaseConnection, SecretBox};
 use notifier_store::{ChangeHooks, Clock, Store, StoreOptions};
@@ -22,6 +23,7 @@ pub struct Application {
     port: u16,
     server: Server,
     clock: Clock,
+    workers: Workers,
 }
 
 impl Application {
@@ -53,6 +55,13 @@ impl Application {
         })
         .await
         .context("cannot open the database for writing")?;
+        let outbox = Outbox::new(
+            store.clone(),
+            mailer.clone(),
+            delivery_options(&settings),
+            metrics.delivery_counters(),
+        );
+        let workers = outbox.start_workers();
         let state = web::Data::new(AppState {
             store,
             body_limit: settings.server.body_limit,
@@ -67,6 +76,7 @@ impl Application {
                 .filter(|token| !token.is_empty())
                 .map(str::to_owned),
             mailer,
+            outbox,
             metrics: metrics.clone(),
         });
         let origins = settings.server.cors_allowed_origins.clone();
@@ -97,6 +107,7 @@ impl Application {
             port: address.port(),
             server,
             clock,
+            workers,
         })
     }
 
@@ -109,8 +120,23 @@ impl Application {
         self.clock.clone()
     }
 
+    /// Serves until SIGINT/SIGTERM; then the delivery workers stop claiming and finish
+    /// their in-flight sends, and what is left stays queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.workers.shutdown().await;
+        served
+    }
+}
+
+fn delivery_options(settings: &Settings) -> DeliveryOptions {
+    const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+    let delivery = &settings.delivery;
+    DeliveryOptions {
+        workers: delivery.workers,
+        max_attempts: delivery.max_attempts,
+        lease: Duration::from_secs(delivery.lease_secs),
+        retention: DAY.saturating_mul(u32::try_from(delivery.retention_days).unwrap_or(u32::MAX)),
     }
 }
 

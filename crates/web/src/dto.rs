@@ -1,7 +1,7 @@
 //! Response bodies, field for field and in the order DRF's serializer writes them.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use notifier_domain::{MASKED_PASSWORD, Notifier};
+use notifier_domain::{Delivery, MASKED_PASSWORD, Notifier};
 use serde::Serialize;
 
 /// A notifier as responses show it; `password` is `********` unless the server exposes it.
@@ -70,6 +70,70 @@ pub struct PageResponse<'a> {
     pub next: Option<String>,
     pub previous: Option<String>,
     pub results: Vec<NotifierResponse<'a>>,
+}
+
+/// A delivery as responses show it (docs/API.md §9); the message's text never is.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Delivery)]
+pub struct DeliveryResponse<'a> {
+    id: i64,
+    /// Null once the notifier is deleted.
+    notifier: Option<i64>,
+    notifier_name: &'a str,
+    #[schema(example = "sent")]
+    status: &'static str,
+    to: &'a [String],
+    cc: &'a [String],
+    bcc: &'a [String],
+    subject: &'a str,
+    #[schema(example = "<4f1c…@notifier.local>")]
+    message_id: &'a str,
+    attempts: u32,
+    #[schema(format = DateTime)]
+    next_attempt_at: Option<String>,
+    last_error: Option<&'a str>,
+    last_reply_code: Option<u16>,
+    requested_by: &'a str,
+    #[schema(format = DateTime, example = "2025-12-28T17:43:38.130046Z")]
+    created_at: String,
+    #[schema(format = DateTime, example = "2025-12-28T17:43:38.130046Z")]
+    updated_at: String,
+    #[schema(format = DateTime)]
+    sent_at: Option<String>,
+}
+
+impl<'a> DeliveryResponse<'a> {
+    pub fn new(delivery: &'a Delivery) -> Self {
+        Self {
+            id: delivery.id,
+            notifier: delivery.notifier,
+            notifier_name: &delivery.notifier_name,
+            status: delivery.status.as_str(),
+            to: &delivery.to,
+            cc: &delivery.cc,
+            bcc: &delivery.bcc,
+            subject: &delivery.subject,
+            message_id: &delivery.message_id,
+            attempts: delivery.attempts,
+            next_attempt_at: delivery.next_attempt_at.map(timestamp),
+            last_error: delivery.last_error.as_deref(),
+            last_reply_code: delivery.last_reply_code,
+            requested_by: &delivery.requested_by,
+            created_at: timestamp(delivery.created_at),
+            updated_at: timestamp(delivery.updated_at),
+            sent_at: delivery.sent_at.map(timestamp),
+        }
+    }
+}
+
+/// One page of the delivery log.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DeliveryPage)]
+pub struct DeliveryPageResponse<'a> {
+    pub count: u64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<DeliveryResponse<'a>>,
 }
 
 /// ISO 8601 in UTC with microseconds and `Z`, e.g. `2025-12-28T17:43:38.130046Z`.

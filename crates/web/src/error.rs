@@ -15,6 +15,9 @@ pub enum ApiError {
     PermissionDenied,
     NotFound,
     NotifierNotFound,
+    DeliveryNotFound,
+    /// A retry or cancel that the delivery's state does not allow (409).
+    DeliveryConflict(&'static str),
     InvalidPage,
     MethodNotAllowed {
         method: String,
@@ -33,8 +36,16 @@ pub enum ApiError {
     ParseError(String),
     Validation(FieldErrors),
     NonFieldError(String),
-    /// The SMTP exchange failed; the text is the mailer's client-safe reason.
+    /// The SMTP exchange failed; the text is the mailer's client-safe reason (with what
+    /// happens next, when the message was queued for retry).
     SmtpFailure(String),
+    /// A send's SMTP exchange failed after its delivery was recorded: the body also names
+    /// the delivery, and `Location` points at it.
+    SendFailed {
+        reason: String,
+        delivery: i64,
+        location: String,
+    },
     Unavailable(Box<dyn std::error::Error + Send + Sync>),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -50,6 +61,8 @@ impl ApiError {
             }
             ApiError::NotFound => detail("Not found."),
             ApiError::NotifierNotFound => detail("No EmailNotifier matches the given query."),
+            ApiError::DeliveryNotFound => detail("No Delivery matches the given query."),
+            ApiError::DeliveryConflict(message) => detail(message),
             ApiError::InvalidPage => detail("Invalid page."),
             ApiError::MethodNotAllowed { method, .. } => {
                 detail(&format!("Method \"{method}\" not allowed."))
@@ -65,6 +78,9 @@ impl ApiError {
             ApiError::Validation(errors) => json!(errors),
             ApiError::NonFieldError(message) => json!({ "non_field_errors": [message] }),
             ApiError::SmtpFailure(reason) => detail(&format!("SMTP error: {reason}")),
+            ApiError::SendFailed {
+                reason, delivery, ..
+            } => json!({ "detail": format!("SMTP error: {reason}"), "delivery": delivery }),
             ApiError::Unavailable(_) => detail("Service temporarily unavailable, try again later."),
             ApiError::Internal(_) => detail("A server error occurred."),
         }
@@ -84,9 +100,11 @@ impl ResponseError for ApiError {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::PermissionDenied => StatusCode::FORBIDDEN,
-            ApiError::NotFound | ApiError::NotifierNotFound | ApiError::InvalidPage => {
-                StatusCode::NOT_FOUND
-            }
+            ApiError::NotFound
+            | ApiError::NotifierNotFound
+            | ApiError::DeliveryNotFound
+            | ApiError::InvalidPage => StatusCode::NOT_FOUND,
+            ApiError::DeliveryConflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -96,7 +114,7 @@ impl ResponseError for ApiError {
             ApiError::ParseError(_) | ApiError::Validation(_) | ApiError::NonFieldError(_) => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::SmtpFailure(_) => StatusCode::BAD_GATEWAY,
+            ApiError::SmtpFailure(_) | ApiError::SendFailed { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -117,6 +135,11 @@ impl ResponseError for ApiError {
             }
             ApiError::Throttled { wait_secs } => {
                 response.insert_header((header::RETRY_AFTER, *wait_secs));
+            }
+            ApiError::SendFailed { location, .. } => {
+                if let Ok(value) = HeaderValue::from_str(location) {
+                    response.insert_header((header::LOCATION, value));
+                }
             }
             // The rest of a slow body is never read: the connection cannot be reused.
             ApiError::BodyTimeout => {
@@ -140,6 +163,13 @@ impl From<notifier_store::Error> for ApiError {
             )),
             E::Invalid(errors) => ApiError::Validation(errors),
             E::PageOutOfRange => ApiError::InvalidPage,
+            E::DeliveryNotFound => ApiError::DeliveryNotFound,
+            E::NotRetryable => {
+                ApiError::DeliveryConflict("Only a failed or deferred delivery can be retried.")
+            }
+            E::NotCancellable => {
+                ApiError::DeliveryConflict("Only a queued or deferred delivery can be cancelled.")
+            }
             E::Unavailable(cause) => ApiError::Unavailable(cause),
             E::Internal(cause) => ApiError::Internal(cause),
         }

@@ -43,6 +43,22 @@ pub fn page_link(req: &HttpRequest, page: Option<u64>) -> String {
     }
 }
 
+/// A page's `next` and `previous` links, as DRF writes them (the first page's link
+/// drops `page` instead of writing page=1).
+pub fn neighbour_links(
+    req: &HttpRequest,
+    number: u64,
+    num_pages: u64,
+) -> (Option<String>, Option<String>) {
+    let next = (number < num_pages).then(|| page_link(req, Some(number + 1)));
+    let previous = match number {
+        0 | 1 => None,
+        2 => Some(page_link(req, None)),
+        n => Some(page_link(req, Some(n - 1))),
+    };
+    (next, previous)
+}
+
 /// Python's `urllib.parse.quote_plus`.
 fn quote_plus(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -1,12 +1,14 @@
-//! Prometheus metrics: per-route request counts and latencies, the notifier count, mail
-//! outcomes, the pool's connections and how well the notifier cache serves.
+//! Prometheus metrics: per-route request counts and latencies, the notifier count,
+//! deliveries and their attempts, mail outcomes, the pool's connections and how well the notifier cache serves.
 //!
 //! Request labels come from closed sets only (§11): the route pattern or `unmatched`, a
 //! standard method or `other`, the status code. No request can add a series.
 
-use notifier_store::CacheCounters;
+use notifier_delivery::DeliveryCounters;
+use notifier_store::{CacheCounters, DeliveryStats};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Handles to every metric; clones share the same registry.
@@ -16,8 +18,9 @@ pub struct Metrics {
     requests: IntCounterVec,
     request_seconds: HistogramVec,
     notifiers: IntGauge,
-    mail_sent: IntCounterVec,
-    mail_failed: IntCounterVec,
+    deliveries: IntGaugeVec,
+    queue_age: Gauge,
+    delivery: DeliveryCounters,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     cache: CacheCounters,
@@ -41,20 +44,15 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(request_seconds.clone()))?;
         let notifiers = IntGauge::new("notifier_notifiers", "Email notifiers stored")?;
-        let mail_sent = IntCounterVec::new(
-            Opts::new(
-                "notifier_mail_sent_total",
-                "Messages the SMTP server accepted",
-            ),
-            &["notifier_id"],
+        let deliveries = IntGaugeVec::new(
+            Opts::new("notifier_deliveries", "Deliveries stored, by status"),
+            &["status"],
         )?;
-        let mail_failed = IntCounterVec::new(
-            Opts::new(
-                "notifier_mail_failed_total",
-                "Sends that failed in the SMTP exchange",
-            ),
-            &["notifier_id"],
+        let queue_age = Gauge::new(
+            "notifier_delivery_queue_age_seconds",
+            "Age of the oldest delivery due for an attempt (0 when none is due)",
         )?;
+        let delivery = DeliveryCounters::new()?;
         let pool_connections = IntGauge::new(
             "notifier_db_pool_connections",
             "Database connections open in the pool",
@@ -64,8 +62,11 @@ impl Metrics {
             "Idle database connections in the pool",
         )?;
         registry.register(Box::new(notifiers.clone()))?;
-        registry.register(Box::new(mail_sent.clone()))?;
-        registry.register(Box::new(mail_failed.clone()))?;
+        registry.register(Box::new(deliveries.clone()))?;
+        registry.register(Box::new(queue_age.clone()))?;
+        for counter in delivery.all() {
+            registry.register(Box::new(counter.clone()))?;
+        }
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         let cache = CacheCounters::new()?;
@@ -77,8 +78,9 @@ impl Metrics {
             requests,
             request_seconds,
             notifiers,
-            mail_sent,
-            mail_failed,
+            deliveries,
+            queue_age,
+            delivery,
             pool_connections,
             pool_idle,
             cache,
@@ -90,16 +92,9 @@ impl Metrics {
         self.cache.clone()
     }
 
-    pub fn mail_sent(&self, notifier_id: i64) {
-        self.mail_sent
-            .with_label_values(&[notifier_id.to_string()])
-            .inc();
-    }
-
-    pub fn mail_failed(&self, notifier_id: i64) {
-        self.mail_failed
-            .with_label_values(&[notifier_id.to_string()])
-            .inc();
+    /// The delivery path's counters, registered here.
+    pub fn delivery_counters(&self) -> DeliveryCounters {
+        self.delivery.clone()
     }
 
     /// One answered request, labelled `[endpoint, method, status]`.
@@ -114,10 +109,21 @@ impl Metrics {
     pub fn scrape(
         &self,
         notifiers: i64,
+        deliveries: &DeliveryStats,
+        now: chrono::DateTime<chrono::Utc>,
         pool_connections: i64,
         pool_idle: i64,
     ) -> Result<Vec<u8>, prometheus::Error> {
         self.notifiers.set(notifiers);
+        for (status, count) in &deliveries.by_status {
+            self.deliveries
+                .with_label_values(&[status.as_str()])
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
+        let age = deliveries.oldest_due.map_or(0.0, |due| {
+            (now - due).num_milliseconds().max(0) as f64 / 1000.0
+        });
+        self.queue_age.set(age);
         self.pool_connections.set(pool_connections);
         self.pool_idle.set(pool_idle);
         let mut text = Vec::new();

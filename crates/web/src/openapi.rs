@@ -6,7 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api_docs::{Detail, FieldErrorsBody};
 use crate::handlers::{
-    create, delete, health, list, me, metrics, retrieve, send, smtp_check, update,
+    create, delete, delivery_actions, delivery_log, health, list, me, metrics, retrieve, send,
+    smtp_check, update,
 };
 
 #[derive(OpenApi)]
@@ -19,7 +20,9 @@ use crate::handlers::{
     ),
     paths(
         list::list, create::create, retrieve::retrieve, update::partial_update, update::replace,
-        delete::delete, smtp_check::smtp_check, send::send, me::me, health::healthz,
+        delete::delete, smtp_check::smtp_check, send::send, delivery_log::list,
+        delivery_log::retrieve, delivery_actions::retry, delivery_actions::cancel, me::me,
+        health::healthz,
         health::readyz, metrics::metrics,
     ),
     // Schemas that only response sets (`IntoResponses`) name: utoipa collects the schemas
@@ -29,6 +32,7 @@ use crate::handlers::{
     tags(
         (name = "notifiers", description = "Email notifier CRUD (codes 2830-2834)"),
         (name = "sending", description = "Checking settings and sending mail (code 2835)"),
+        (name = "deliveries", description = "The delivery log (code 2836); retry and cancel (code 2835)"),
         (name = "account", description = "Who a token belongs to"),
         (name = "operations", description = "Health, readiness and metrics; no authentication"),
     ),

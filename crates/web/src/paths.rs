@@ -5,6 +5,10 @@ pub const NOTIFIERS_PATH: &str = "/api/notifications/notifiers/email";
 pub const NOTIFIER_PATH: &str = "/api/notifications/notifiers/email/{id}";
 pub const CHECK_PATH: &str = "/api/notifications/notifiers/email/{id}/test";
 pub const SEND_PATH: &str = "/api/notifications/notifiers/email/{id}/send";
+pub const DELIVERIES_PATH: &str = "/api/notifications/deliveries";
+pub const DELIVERY_PATH: &str = "/api/notifications/deliveries/{id}";
+pub const RETRY_PATH: &str = "/api/notifications/deliveries/{id}/retry";
+pub const CANCEL_PATH: &str = "/api/notifications/deliveries/{id}/cancel";
 pub const ME_PATH: &str = "/api/me";
 pub const HEALTHZ_PATH: &str = "/healthz";
 pub const READYZ_PATH: &str = "/readyz";
@@ -13,16 +17,21 @@ pub const METRICS_PATH: &str = "/metrics";
 pub const COLLECTION_ALLOW: &str = "GET, POST, HEAD, OPTIONS";
 pub const ITEM_ALLOW: &str = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS";
 pub const ACTION_ALLOW: &str = "POST, OPTIONS";
-pub const ME_ALLOW: &str = "GET, HEAD, OPTIONS";
+pub const READ_ONLY_ALLOW: &str = "GET, HEAD, OPTIONS";
+pub const ME_ALLOW: &str = READ_ONLY_ALLOW;
 pub const OPEN_ALLOW: &str = "GET";
 
 /// Every route with the methods it serves: the 405 answers' `Allow` headers come from
 /// here, and a test holds the schema to exactly this list.
-pub const ROUTES: [(&str, &str); 8] = [
+pub const ROUTES: [(&str, &str); 12] = [
     (NOTIFIERS_PATH, COLLECTION_ALLOW),
     (NOTIFIER_PATH, ITEM_ALLOW),
     (CHECK_PATH, ACTION_ALLOW),
     (SEND_PATH, ACTION_ALLOW),
+    (DELIVERIES_PATH, READ_ONLY_ALLOW),
+    (DELIVERY_PATH, READ_ONLY_ALLOW),
+    (RETRY_PATH, ACTION_ALLOW),
+    (CANCEL_PATH, ACTION_ALLOW),
     (ME_PATH, ME_ALLOW),
     (HEALTHZ_PATH, OPEN_ALLOW),
     (READYZ_PATH, OPEN_ALLOW),

@@ -7,16 +7,18 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::resolve_principal;
 use crate::failed_auth::limit_failed_auth;
-use crate::handlers::metadata::{me_options, notifier_options};
+use crate::handlers::metadata::{delivery_options, me_options, notifier_options};
 use crate::handlers::not_allowed::{
     not_allowed, not_allowed_authenticated, not_allowed_open, not_found,
 };
 use crate::handlers::{
-    create, delete, health, list, me, metrics, retrieve, send, smtp_check, update,
+    create, delete, delivery_actions, delivery_log, health, list, me, metrics, retrieve, send,
+    smtp_check, update,
 };
 use crate::paths::{
-    ACTION_ALLOW, CHECK_PATH, COLLECTION_ALLOW, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH,
-    METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READYZ_PATH, SEND_PATH,
+    ACTION_ALLOW, CANCEL_PATH, CHECK_PATH, COLLECTION_ALLOW, DELIVERIES_PATH, DELIVERY_PATH,
+    HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH, METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH,
+    OPEN_ALLOW, READ_ONLY_ALLOW, READYZ_PATH, RETRY_PATH, SEND_PATH,
 };
 
 /// Registers every route; `main` and the tests build the same app through this.
@@ -55,6 +57,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(not_allowed(ACTION_ALLOW))),
         )
         .service(
+            resource(DELIVERIES_PATH, slash)
+                .route(web::get().to(delivery_log::list))
+                .route(web::head().to(delivery_log::list))
+                .route(options().to(delivery_options("Delivery List", READ_ONLY_ALLOW)))
+                .default_service(web::to(not_allowed(READ_ONLY_ALLOW))),
+        )
+        .service(
+            resource(DELIVERY_PATH, slash)
+                .route(web::get().to(delivery_log::retrieve))
+                .route(web::head().to(delivery_log::retrieve))
+                .route(options().to(delivery_options("Delivery Instance", READ_ONLY_ALLOW)))
+                .default_service(web::to(not_allowed(READ_ONLY_ALLOW))),
+        )
+        .service(
+            resource(RETRY_PATH, slash)
+                .route(web::post().to(delivery_actions::retry))
+                .route(options().to(delivery_options("Retry", ACTION_ALLOW)))
+                .default_service(web::to(not_allowed(ACTION_ALLOW))),
+        )
+        .service(
+            resource(CANCEL_PATH, slash)
+                .route(web::post().to(delivery_actions::cancel))
+                .route(options().to(delivery_options("Cancel", ACTION_ALLOW)))
+                .default_service(web::to(not_allowed(ACTION_ALLOW))),
+        )
+        .service(
             resource(ME_PATH, slash)
                 .route(web::get().to(me::me))
                 .route(web::head().to(me::me))
@@ -83,7 +111,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// segment, so the route pattern stays a clean metrics label); other ids are routing
 /// 404s, as in DRF.
 fn resource(
-    path: &str,
+    path: &'static str,
     slash: &str,
 ) -> actix_web::Resource<
     impl actix_web::dev::ServiceFactory<
@@ -95,17 +123,19 @@ fn resource(
     >,
 > {
     let resource = web::resource(format!("{path}{slash}")).wrap(from_fn(resolve_principal));
-    if path.contains("{id}") {
-        resource.guard(guard::fn_guard(numeric_id))
-    } else {
-        resource
+    match path.split_once("/{id}") {
+        Some((collection, _)) => {
+            resource.guard(guard::fn_guard(move |ctx| numeric_id(ctx, collection)))
+        }
+        None => resource,
     }
 }
 
-fn numeric_id(ctx: &guard::GuardContext<'_>) -> bool {
+/// Whether the path segment after `collection` is all digits.
+fn numeric_id(ctx: &guard::GuardContext<'_>, collection: &str) -> bool {
     let path = ctx.head().uri.path();
     let id = path
-        .strip_prefix(NOTIFIERS_PATH)
+        .strip_prefix(collection)
         .and_then(|rest| rest.strip_prefix('/'));
     let id = id
         .map(|rest| rest.split('/').next().unwrap_or_default())

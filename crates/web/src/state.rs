@@ -1,5 +1,6 @@
 //! What every handler shares, built once at start-up and cloned into each worker.
 
+use notifier_delivery::Outbox;
 use notifier_mailer::Mailer;
 use notifier_store::Store;
 
@@ -19,7 +20,9 @@ pub struct AppState {
     pub auth_throttle: crate::AuthThrottle,
     /// `server.metrics_token`: when set, `/metrics` wants it as a bearer token.
     pub metrics_token: Option<String>,
-    /// SMTP delivery, with its per-notifier connection pool.
+    /// SMTP for `/test`, with its per-notifier connection pool.
     pub mailer: Mailer,
+    /// Sends: recorded as deliveries, attempted now or by the workers.
+    pub outbox: Outbox,
     pub metrics: Metrics,
 }

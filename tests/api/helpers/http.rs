@@ -163,6 +163,34 @@ pub fn assert_detail(resp: &Resp, status: u16, detail: &str) {
     assert_json(resp, status, &serde_json::json!({ "detail": detail }));
 }
 
+/// A `/send` whose SMTP exchange failed after its delivery was recorded: 502, exactly
+/// `{"detail": detail, "delivery": <id>}`, and `Location` naming that delivery. Returns the id.
+#[track_caller]
+pub fn assert_send_failed(resp: &Resp, detail: &str) -> i64 {
+    let delivery = resp.json()["delivery"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a failed send should name its delivery: {}", resp.text));
+    assert_json(
+        resp,
+        502,
+        &serde_json::json!({ "detail": detail, "delivery": delivery }),
+    );
+    assert_delivery_location(resp, delivery);
+    delivery
+}
+
+/// `Location` is the absolute URL of delivery `id`.
+#[track_caller]
+pub fn assert_delivery_location(resp: &Resp, id: i64) {
+    let location = resp.header("location").unwrap_or_default();
+    assert!(
+        location.starts_with("http")
+            && location.ends_with(&format!("/api/notifications/deliveries/{id}")),
+        "{} answered Location {location:?}, expected delivery {id}",
+        resp.request
+    );
+}
+
 #[track_caller]
 pub fn assert_json_content_type(resp: &Resp) {
     let content_type = resp.header("content-type").unwrap_or("");

@@ -11,7 +11,8 @@ pub use app::{TestApp, TestEnv, http_client, spawn_app, spawn_app_with};
 pub use backend::Backend;
 pub use fixtures::*;
 pub use http::{
-    Resp, assert_detail, assert_json, assert_json_content_type, assert_status, token_header,
+    Resp, assert_delivery_location, assert_detail, assert_json, assert_json_content_type,
+    assert_send_failed, assert_status, token_header,
 };
 pub use notifier_server::settings::Settings;
 pub use outage::{TcpProxy, launch_over, postgres_address, run_notifier_with_env, via_port};

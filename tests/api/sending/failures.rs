@@ -21,7 +21,7 @@ async fn assert_both_fail(rig: &Rig, id: i64, server: &TestSmtpServer, detail: i
     let reason = text
         .strip_prefix("SMTP error: ")
         .unwrap_or_else(|| panic!("detail should start with `SMTP error: `: {}", resp.text));
-    assert_json(&resp, 502, &json!({ "detail": text }));
+    assert_send_failed(&resp, text);
     detail(reason);
 
     assert!(server.received().is_empty(), "{:#?}", server.received());
@@ -115,7 +115,7 @@ async fn send_with_a_wrong_password_is_502_without_the_password(backend: Backend
 
     let resp = rig.send(id, &short_message("x@example.com")).await;
 
-    assert_detail(&resp, 502, &format!("SMTP error: {AUTH_REJECTED}"));
+    assert_send_failed(&resp, &format!("SMTP error: {AUTH_REJECTED}"));
     assert!(server.received().is_empty());
 }
 
@@ -134,11 +134,15 @@ async fn fail_silently_turns_smtp_failures_into_sent_zero(backend: Backend) {
     working["fail_silently"] = json!(true);
     let working = rig.notifier(&working).await;
 
-    for id in [wrong, unreachable] {
+    // A refused login fails for good; a refused connection is retried.
+    for (id, detail) in [
+        (wrong, "not sent (fail_silently)"),
+        (unreachable, "not sent (fail_silently); queued for retry"),
+    ] {
         let resp = rig.send(id, &short_message("x@example.com")).await;
         let invalid = rig.send(id, &json!({ "to": [] })).await;
 
-        not_sent_silently(&resp);
+        not_sent_silently(&resp, detail);
         assert!(!resp.text.contains(WRONG_PASSWORD));
         // Failing silently is about SMTP: a bad body is still a 400.
         assert_json(
@@ -167,7 +171,7 @@ async fn without_fail_silently_a_refused_connection_is_502(backend: Backend) {
 
     let resp = rig.send(id, &short_message("x@example.com")).await;
 
-    assert_detail(&resp, 502, "SMTP error: connection refused");
+    assert_send_failed(&resp, "SMTP error: connection refused; queued for retry");
 }
 
 async fn send_to_a_silent_server_fails_after_the_timeout(backend: Backend) {
@@ -179,7 +183,7 @@ async fn send_to_a_silent_server_fails_after_the_timeout(backend: Backend) {
     let resp = rig.send(id, &short_message("x@example.com")).await;
 
     let took = started.elapsed();
-    assert_detail(&resp, 502, "SMTP error: timed out after 1s");
+    assert_send_failed(&resp, "SMTP error: timed out after 1s; queued for retry");
     assert!(took >= Duration::from_secs(1), "answered after {took:?}");
 }
 

@@ -88,7 +88,7 @@ async fn a_new_password_applies_to_the_next_send(backend: Backend) {
     assert_status(&restored, 200);
     let accepted = rig.send(id, &short_message("c@example.com")).await;
 
-    assert_detail(&refused, 502, &format!("SMTP error: {AUTH_REJECTED}"));
+    assert_send_failed(&refused, &format!("SMTP error: {AUTH_REJECTED}"));
     sent(&accepted);
     let mails = server.wait_for_mail(2, WAIT).await;
     let recipients: Vec<&str> = mails.iter().map(|m| m.rcpt_to[0].as_str()).collect();

@@ -7,5 +7,7 @@ mod params;
 mod responses;
 
 pub use bodies::{CheckBody, NotifierWrite, SendBody};
-pub use params::ListParams;
-pub use responses::{AuthFailures, BodyFailures, Detail, FieldErrorsBody, UnknownNotifier};
+pub use params::{DeliveryListParams, ListParams};
+pub use responses::{
+    AuthFailures, BodyFailures, Detail, FieldErrorsBody, UnknownDelivery, UnknownNotifier,
+};

@@ -48,6 +48,35 @@ impl IntoParams for ListParams {
     }
 }
 
+/// The delivery log's parameters (§9).
+pub struct DeliveryListParams;
+
+impl IntoParams for DeliveryListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            query("page", u32::schema(), Some("Page number from 1.")),
+            query(
+                "page_size",
+                u32::schema(),
+                Some(&format!(
+                    "Items per page: default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}."
+                )),
+            ),
+            query("notifier", i64::schema(), Some("The notifier's id.")),
+            query(
+                "status",
+                String::schema(),
+                Some("`queued`, `sending`, `sent`, `deferred`, `failed` or `cancelled`."),
+            ),
+            query(
+                "ordering",
+                String::schema(),
+                Some("`created_at`, `-created_at` (the default), `id` or `-id`."),
+            ),
+        ]
+    }
+}
+
 fn query(name: &str, schema: RefOr<Schema>, description: Option<&str>) -> Parameter {
     ParameterBuilder::new()
         .name(name)

@@ -58,3 +58,12 @@ pub enum UnknownNotifier {
     #[response(status = 404)]
     NotFound(Detail),
 }
+
+/// 404 for an id no delivery has.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum UnknownDelivery {
+    /// No delivery with this id
+    #[response(status = 404)]
+    NotFound(Detail),
+}

@@ -36,6 +36,7 @@ pub mod markers {
     marker!(UpdateNotifier, Some(Permission::UpdateNotifier));
     marker!(DeleteNotifier, Some(Permission::DeleteNotifier));
     marker!(SendWithNotifier, Some(Permission::SendWithNotifier));
+    marker!(ViewDeliveries, Some(Permission::ViewDeliveries));
     marker!(AdminOnly, None);
 }
 

@@ -6,7 +6,7 @@ use super::json_body;
 use crate::api_docs::{AuthFailures, Detail, ListParams};
 use crate::auth::{Require, markers::ListNotifiers};
 use crate::dto::PageResponse;
-use crate::links::{absolute_path, page_link, query_pairs};
+use crate::links::{absolute_path, neighbour_links, query_pairs};
 use crate::paths::NOTIFIERS_PATH;
 use crate::{ApiError, AppState};
 
@@ -33,14 +33,7 @@ pub async fn list(
         .store
         .notifiers
         .page(&query, key, |page| {
-            let next =
-                (page.number < page.num_pages).then(|| page_link(&req, Some(page.number + 1)));
-            // DRF drops `page` for the first page instead of writing page=1.
-            let previous = match page.number {
-                1 => None,
-                2 => Some(page_link(&req, None)),
-                n => Some(page_link(&req, Some(n - 1))),
-            };
+            let (next, previous) = neighbour_links(&req, page.number, page.num_pages);
             page_body(
                 page.count,
                 next.as_deref(),

@@ -9,7 +9,10 @@ use notifier_domain::limits;
 use serde_json::json;
 
 use crate::ApiError;
-use crate::auth::{Authenticated, Require, markers::AdminOnly};
+use crate::auth::{
+    Authenticated, Require,
+    markers::{AdminOnly, ViewDeliveries},
+};
 use crate::paths::ME_ALLOW;
 
 /// The serializer's fields as DRF's SimpleMetadata describes them, with the domain's limits.
@@ -47,6 +50,20 @@ pub fn notifier_options(
         let body = format!(
             r#"{{"name":"Email Notifier","description":"","renders":["application/json"],"parses":["application/json"],"actions":{{"{action}":{fields}}}}}"#,
             fields = NOTIFIER_FIELDS.as_str()
+        );
+        ready(Ok(json_with_allow(body, allow)))
+    }
+}
+
+/// OPTIONS on a delivery route: who may read the delivery log; no writable fields to
+/// describe (retry and cancel take no body).
+pub fn delivery_options(
+    name: &'static str,
+    allow: &'static str,
+) -> impl Fn(Require<ViewDeliveries>) -> Ready<Result<HttpResponse, ApiError>> + Clone {
+    move |_| {
+        let body = format!(
+            r#"{{"name":"{name}","description":"","renders":["application/json"],"parses":["application/json"]}}"#
         );
         ready(Ok(json_with_allow(body, allow)))
     }

@@ -28,11 +28,14 @@ pub async fn metrics(
         }
     }
     let count = state.store.notifiers.count().await?;
+    let deliveries = state.store.deliveries.stats().await?;
     let (open, idle) = state.store.pool_stats();
     let body = state
         .metrics
         .scrape(
             i64::try_from(count).unwrap_or(i64::MAX),
+            &deliveries,
+            state.store.deliveries.now(),
             i64::from(open),
             i64::try_from(idle).unwrap_or(i64::MAX),
         )

@@ -2,6 +2,8 @@
 
 pub mod create;
 pub mod delete;
+pub mod delivery_actions;
+pub mod delivery_log;
 pub mod health;
 pub mod list;
 pub mod me;
@@ -15,21 +17,8 @@ pub mod update;
 
 use actix_web::HttpResponse;
 use actix_web::web::Bytes;
-use notifier_domain::Notifier;
 
 use crate::ApiError;
-
-/// The SMTP settings a stored notifier describes.
-fn smtp_settings(notifier: &Notifier) -> notifier_mailer::SmtpSettings {
-    notifier_mailer::SmtpSettings {
-        host: notifier.host.clone(),
-        port: notifier.port,
-        username: notifier.username.clone(),
-        password: notifier.password.expose().to_owned(),
-        from_email: notifier.from_email.clone(),
-        tls: notifier_mailer::TlsMode::from_flags(notifier.use_tls, notifier.use_ssl),
-    }
-}
 
 /// A path id that routing accepted (digits) but that no row can have is simply not found.
 fn parse_id(raw: &str) -> Result<i64, ApiError> {

@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, web};
 use notifier_domain::parse_test;
 use serde::Serialize;
 
-use super::{parse_id, smtp_settings};
+use notifier_delivery::smtp_settings;
+
+use super::parse_id;
 use crate::api_docs::{AuthFailures, BodyFailures, CheckBody, UnknownNotifier};
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
