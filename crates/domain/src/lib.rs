@@ -8,6 +8,7 @@ mod coerce;
 mod email;
 mod error;
 mod host;
+pub mod idempotency;
 pub mod limits;
 mod list_query;
 mod notifier;
