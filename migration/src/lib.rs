@@ -12,6 +12,7 @@ mod m20261126_000004_create_email_notifiers;
 mod m20261126_000005_create_server_meta;
 mod m20261126_000006_track_notifier_changes;
 mod m20261202_000007_stripe_the_data_epoch;
+mod m20261202_000009_create_idempotency_keys;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_server_meta::Migration),
             Box::new(m20261126_000006_track_notifier_changes::Migration),
             Box::new(m20261202_000007_stripe_the_data_epoch::Migration),
+            Box::new(m20261202_000009_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -27,7 +27,7 @@ async fn two_instances_share_one_database(backend: Backend) {
     );
     assert_eq!(
         applied_migrations(&env.database.url).await,
-        7,
+        8,
         "each migration ran exactly once"
     );
     for server in [first, second] {
