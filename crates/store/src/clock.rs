@@ -3,7 +3,8 @@
 //! In service it is the monotonic clock. Tests that change the database behind a server's
 //! back (the CLI, a second instance) move this clock past [`crate::MAX_STALENESS`] instead of
 //! sleeping: the server then treats every earlier epoch read as too old, exactly as it would
-//! once that much real time had passed.
+//! once that much real time had passed. The wall clock ([`Clock::utc_now`]) moves with it:
+//! what is dated in the database (idempotency keys) ages in tests without a sleep.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +20,12 @@ pub struct Clock {
 impl Clock {
     pub fn now(&self) -> Instant {
         Instant::now() + Duration::from_nanos(self.offset.load(Ordering::SeqCst))
+    }
+
+    /// The wall-clock time, plus the same offset.
+    pub fn utc_now(&self) -> chrono::DateTime<chrono::Utc> {
+        let offset = Duration::from_nanos(self.offset.load(Ordering::SeqCst));
+        chrono::Utc::now() + chrono::Duration::from_std(offset).unwrap_or(chrono::Duration::MAX)
     }
 
     /// Moves this clock (and every clone) forward: a test hook standing in for a sleep.
@@ -39,5 +46,13 @@ mod tests {
         let before = clock.now();
         shared.advance(Duration::from_secs(3600));
         assert!(clock.now() >= before + Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn the_wall_clock_moves_with_it() {
+        let clock = Clock::default();
+        let before = chrono::Utc::now();
+        clock.advance(Duration::from_secs(3600));
+        assert!(clock.utc_now() >= before + chrono::Duration::hours(1));
     }
 }
