@@ -5,6 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, guard, web};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::markers::{CreateNotifier, SendWithNotifier};
 use crate::auth::resolve_principal;
 use crate::failed_auth::limit_failed_auth;
 use crate::handlers::metadata::{me_options, notifier_options};
@@ -14,6 +15,7 @@ use crate::handlers::not_allowed::{
 use crate::handlers::{
     create, delete, health, list, me, metrics, retrieve, send, smtp_check, update,
 };
+use crate::idempotency::idempotent;
 use crate::paths::{
     ACTION_ALLOW, CHECK_PATH, COLLECTION_ALLOW, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH,
     METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READYZ_PATH, SEND_PATH,
@@ -28,7 +30,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource(NOTIFIERS_PATH, slash)
                 .route(web::get().to(list::list))
                 .route(web::head().to(list::list))
-                .route(web::post().to(create::create))
+                .route(
+                    web::post()
+                        .to(create::create)
+                        .wrap(from_fn(idempotent::<CreateNotifier>)),
+                )
                 .route(options().to(notifier_options("POST", COLLECTION_ALLOW)))
                 .default_service(web::to(not_allowed(COLLECTION_ALLOW))),
         )
@@ -50,7 +56,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             resource(SEND_PATH, slash)
-                .route(web::post().to(send::send))
+                .route(
+                    web::post()
+                        .to(send::send)
+                        .wrap(from_fn(idempotent::<SendWithNotifier>)),
+                )
                 .route(options().to(notifier_options("POST", ACTION_ALLOW)))
                 .default_service(web::to(not_allowed(ACTION_ALLOW))),
         )
