@@ -18,13 +18,15 @@ const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// Cheap to clone; clones share everything.
 #[derive(Clone)]
-pub struct Idempotency {
+pub struct Idempotency(Arc<Shared>);
+
+struct Shared {
     db: DatabaseConnection,
     secrets: SecretBox,
     clock: Clock,
     abandon_after: Duration,
     /// When this instance last pruned.
-    last_prune: Arc<Mutex<Option<Instant>>>,
+    last_prune: Mutex<Option<Instant>>,
 }
 
 /// What [`Idempotency::begin`] decided.
@@ -54,13 +56,13 @@ impl Idempotency {
         clock: Clock,
         abandon_after: Duration,
     ) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             db,
             secrets,
             clock,
             abandon_after,
-            last_prune: Arc::default(),
-        }
+            last_prune: Mutex::default(),
+        }))
     }
 
     /// Claims `key` for `user_id`'s request with this fingerprint.
@@ -70,14 +72,15 @@ impl Idempotency {
         key: &IdempotencyKey,
         fingerprint: Fingerprint,
     ) -> crate::Result<Begun> {
+        let shared = &self.0;
         let claimed = repository::claim(
-            &self.db,
-            &self.secrets,
+            &shared.db,
+            &shared.secrets,
             user_id,
             key,
             fingerprint,
-            self.clock.utc_now(),
-            self.abandon_after,
+            shared.clock.utc_now(),
+            shared.abandon_after,
         )
         .await?;
         Ok(match claimed {
@@ -96,9 +99,10 @@ impl Idempotency {
 
     /// Deletes expired keys in the background, unless this instance did so recently.
     fn prune_now_and_then(&self) {
-        let now = self.clock.now();
+        let shared = &self.0;
+        let now = shared.clock.now();
         {
-            let Ok(mut last) = self.last_prune.lock() else {
+            let Ok(mut last) = shared.last_prune.lock() else {
                 return;
             };
             if last.is_some_and(|at| now.saturating_duration_since(at) < PRUNE_EVERY) {
@@ -106,7 +110,7 @@ impl Idempotency {
             }
             *last = Some(now);
         }
-        let (db, now) = (self.db.clone(), self.clock.utc_now());
+        let (db, now) = (shared.db.clone(), shared.clock.utc_now());
         tokio::spawn(async move {
             match repository::prune(&db, now).await {
                 Ok(0) => {}
@@ -120,12 +124,12 @@ impl Idempotency {
 impl Guard {
     /// Keeps `response` as the answer to every repeat of this request.
     pub async fn finish(self, response: &StoredResponse) -> crate::Result<()> {
-        let kept =
-            repository::finish(&self.owner.db, &self.owner.secrets, &self.claim, response).await?;
+        let shared = &self.owner.0;
+        let kept = repository::finish(&shared.db, &shared.secrets, &self.claim, response).await?;
         if !kept {
             log::warn!(
                 "an idempotent request outlived its claim ({:?}); its answer was not kept",
-                self.owner.abandon_after
+                shared.abandon_after
             );
         }
         Ok(())
@@ -133,6 +137,6 @@ impl Guard {
 
     /// Lets the key go without an answer: the next request with it runs.
     pub async fn release(self) -> crate::Result<()> {
-        Ok(repository::release(&self.owner.db, &self.claim).await?)
+        Ok(repository::release(&self.owner.0.db, &self.claim).await?)
     }
 }
