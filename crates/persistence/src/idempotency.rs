@@ -171,3 +171,6 @@ fn held(claim: &Claim) -> sea_orm::Condition {
         .add(Column::Key.eq(claim.key.clone()))
         .add(Column::Claim.eq(claim.token.clone()))
 }
+
+#[cfg(test)]
+mod tests;
