@@ -13,6 +13,7 @@ mod m20261126_000005_create_server_meta;
 mod m20261126_000006_track_notifier_changes;
 mod m20261202_000007_stripe_the_data_epoch;
 mod m20261202_000008_create_deliveries;
+mod m20261202_000009_create_idempotency_keys;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_track_notifier_changes::Migration),
             Box::new(m20261202_000007_stripe_the_data_epoch::Migration),
             Box::new(m20261202_000008_create_deliveries::Migration),
+            Box::new(m20261202_000009_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ mod dashboard;
 mod delete;
 mod hardening;
 mod health;
+mod idempotency;
 mod list;
 mod me;
 mod outbound;

@@ -9,6 +9,7 @@ mod delivery;
 mod email;
 mod error;
 mod host;
+pub mod idempotency;
 pub mod limits;
 mod list_query;
 mod notifier;

@@ -27,7 +27,8 @@
 //!   reports [`WriteEpoch::Committed`], meaning any epoch read that starts after it
 //!   returned includes it. Nothing is recorded in [`OwnEpochs`].
 //!
-//! Users, grants and tokens are written directly on the connection given, as are reads.
+//! Users, grants and tokens are written directly on the connection given, as are reads,
+//! and so are `Idempotency-Key` claims ([`idempotency`]).
 
 mod bootstrap;
 mod connect;
@@ -35,6 +36,7 @@ pub mod deliveries;
 mod entities;
 pub mod epochs;
 mod error;
+pub mod idempotency;
 mod keys;
 mod migrate;
 pub mod notifiers;

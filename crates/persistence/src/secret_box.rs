@@ -90,27 +90,33 @@ impl SecretBox {
     }
 
     pub fn seal(&self, plaintext: &str) -> String {
+        self.seal_bytes(plaintext.as_bytes())
+    }
+
+    /// `None` when the value was sealed with another key or is corrupt.
+    pub fn open(&self, sealed: &str) -> Option<String> {
+        String::from_utf8(self.open_bytes(sealed)?).ok()
+    }
+
+    /// As [`SecretBox::seal`], for bytes that need not be text (a stored response).
+    pub fn seal_bytes(&self, plaintext: &[u8]) -> String {
         let nonce = Nonce::generate();
         // Encryption with a valid key and an in-memory buffer has no failure mode.
-        let ciphertext = self
-            .cipher
-            .encrypt(&nonce, plaintext.as_bytes())
-            .unwrap_or_default();
+        let ciphertext = self.cipher.encrypt(&nonce, plaintext).unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
         BASE64.encode(out)
     }
 
-    /// `None` when the value was sealed with another key or is corrupt.
-    pub fn open(&self, sealed: &str) -> Option<String> {
+    /// As [`SecretBox::open`], for bytes.
+    pub fn open_bytes(&self, sealed: &str) -> Option<Vec<u8>> {
         let bytes = BASE64.decode(sealed).ok()?;
         if bytes.len() < NONCE_LEN {
             return None;
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let nonce = Nonce::try_from(nonce).ok()?;
-        let plaintext = self.cipher.decrypt(&nonce, ciphertext).ok()?;
-        String::from_utf8(plaintext).ok()
+        self.cipher.decrypt(&nonce, ciphertext).ok()
     }
 
     /// Proves this key is the database's: seals a known value on first use, opens it later.

@@ -19,6 +19,10 @@ use secrecy::ExposeSecret;
 
 use crate::settings::Settings;
 
+/// Added to `smtp.total_timeout_secs` for how long an idempotent request may hold its key
+/// unanswered before another may take it over (its process presumably died).
+const IDEMPOTENCY_MARGIN: Duration = Duration::from_secs(60);
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -52,6 +56,10 @@ impl Application {
             counters: metrics.cache_counters(),
             hooks: ChangeHooks::default().on_change(move |id| forget.forget(id)),
             clock: clock.clone(),
+            // Every step of a request is bounded by the SMTP exchange's bound or less; a
+            // minute on top covers the database and the body.
+            idempotency_abandon_after: Duration::from_secs(settings.smtp.total_timeout_secs)
+                + IDEMPOTENCY_MARGIN,
         })
         .await
         .context("cannot open the database for writing")?;

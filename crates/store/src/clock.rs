@@ -3,7 +3,8 @@
 //! In service it is the monotonic clock. Tests that change the database behind a server's
 //! back (the CLI, a second instance) move this clock past [`crate::MAX_STALENESS`] instead of
 //! sleeping: the server then treats every earlier epoch read as too old, exactly as it would
-//! once that much real time had passed.
+//! once that much real time had passed. The wall clock ([`Clock::utc_now`]) moves with it:
+//! what is dated in the database (idempotency keys) ages in tests without a sleep.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,5 +49,13 @@ mod tests {
         let before = clock.now();
         shared.advance(Duration::from_secs(3600));
         assert!(clock.now() >= before + Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn the_wall_clock_moves_with_it() {
+        let clock = Clock::default();
+        let before = chrono::Utc::now();
+        clock.advance(Duration::from_secs(3600));
+        assert!(clock.utc_now() >= before + chrono::Duration::hours(1));
     }
 }

@@ -13,6 +13,8 @@
 //!                          │     └─ hooks      told of every write (the mailer forgets its
 //!                          │                   pooled connections for that notifier)
 //!                          ├─ principals       token → principal, under the auth epoch
+//!                          ├─ idempotency      Idempotency-Key claims and kept answers
+//!                          │                   (database only: they must hold across instances)
 //!                          └─ EpochReader      one epoch read serves every request for 5 ms
 //! ```
 //!
@@ -74,6 +76,7 @@ mod deliveries;
 mod epochs;
 mod error;
 mod hooks;
+mod idempotency;
 mod items;
 mod load_locks;
 mod notifiers;
@@ -87,6 +90,7 @@ pub use deliveries::DeliveryStore;
 pub use epochs::MAX_STALENESS;
 pub use error::{Error, Result};
 pub use hooks::ChangeHooks;
+pub use idempotency::{Begun, Guard, Idempotency};
 pub use notifier_persistence::NotReady;
 /// The outbox's row types, for the delivery workers.
 pub use notifier_persistence::deliveries::{

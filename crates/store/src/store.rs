@@ -7,7 +7,10 @@ use notifier_persistence::{DatabaseConnection, NotReady, SecretBox, Writer};
 use crate::epochs::EpochReader;
 use crate::items::ItemCache;
 use crate::notifiers::Parts;
-use crate::{CacheCounters, ChangeHooks, Clock, DeliveryStore, NotifierStore, Principals, Render};
+use crate::{
+    CacheCounters, ChangeHooks, Clock, DeliveryStore, Idempotency, NotifierStore, Principals,
+    Render,
+};
 
 /// What [`Store::open`] needs.
 pub struct StoreOptions {
@@ -23,6 +26,8 @@ pub struct StoreOptions {
     /// Told of every notifier write.
     pub hooks: ChangeHooks,
     pub clock: Clock,
+    /// How long an idempotent request may run before its key is presumed abandoned.
+    pub idempotency_abandon_after: std::time::Duration,
 }
 
 /// Cheap to clone; clones share everything.
@@ -31,6 +36,7 @@ pub struct Store {
     pub notifiers: NotifierStore,
     pub deliveries: DeliveryStore,
     pub principals: Principals,
+    pub idempotency: Idempotency,
     db: DatabaseConnection,
 }
 
@@ -42,6 +48,12 @@ impl Store {
         let writer = Writer::start(db.clone()).await?;
         let share = |parts: u64| options.cache_bytes / 13 * parts;
         let items = ItemCache::new(options.counters, share(8));
+        let idempotency = Idempotency::new(
+            db.clone(),
+            options.secrets.clone(),
+            options.clock.clone(),
+            options.idempotency_abandon_after,
+        );
         let epochs = EpochReader::new(
             db.clone(),
             items.clone(),
@@ -69,6 +81,7 @@ impl Store {
             notifiers,
             deliveries,
             principals: Principals::new(db.clone(), epochs),
+            idempotency,
             db,
         })
     }

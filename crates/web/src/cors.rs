@@ -26,10 +26,15 @@ pub fn cors(allowed_origins: &[String]) -> Option<Cors> {
             header::ACCEPT,
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
+            crate::idempotency::IDEMPOTENCY_KEY,
             header::USER_AGENT,
             header::HeaderName::from_static("x-requested-with"),
         ])
-        .expose_headers([header::LOCATION])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            crate::idempotency::IDEMPOTENT_REPLAY,
+        ])
         .max_age(86400)
         // A foreign origin gets an ordinary answer without CORS headers; the browser blocks it.
         .block_on_origin_mismatch(false);
@@ -44,7 +49,8 @@ pub fn cors(allowed_origins: &[String]) -> Option<Cors> {
 }
 
 const ALLOW_METHODS: &str = "DELETE, GET, OPTIONS, PATCH, POST, PUT";
-const ALLOW_HEADERS: &str = "accept, authorization, content-type, user-agent, x-requested-with";
+const ALLOW_HEADERS: &str =
+    "accept, authorization, content-type, idempotency-key, user-agent, x-requested-with";
 
 /// actix-cors lists methods and headers in hash order; clients and tests of the original
 /// (django-cors-headers) see them sorted, so preflight answers are rewritten to that.

@@ -36,6 +36,12 @@ pub enum ApiError {
     ParseError(String),
     Validation(FieldErrors),
     NonFieldError(String),
+    /// The `Idempotency-Key` header is not 1–255 visible ASCII characters.
+    InvalidIdempotencyKey,
+    /// The `Idempotency-Key` was used before for a different request.
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still running.
+    IdempotencyKeyInProgress,
     /// The SMTP exchange failed; the text is the mailer's client-safe reason (with what
     /// happens next, when the message was queued for retry).
     SmtpFailure(String),
@@ -77,6 +83,13 @@ impl ApiError {
             ApiError::ParseError(reason) => detail(&format!("JSON parse error - {reason}")),
             ApiError::Validation(errors) => json!(errors),
             ApiError::NonFieldError(message) => json!({ "non_field_errors": [message] }),
+            ApiError::InvalidIdempotencyKey => detail("Invalid Idempotency-Key."),
+            ApiError::IdempotencyKeyReused => {
+                detail("Idempotency-Key was already used for a different request.")
+            }
+            ApiError::IdempotencyKeyInProgress => {
+                detail("A request with this Idempotency-Key is in progress.")
+            }
             ApiError::SmtpFailure(reason) => detail(&format!("SMTP error: {reason}")),
             ApiError::SendFailed {
                 reason, delivery, ..
@@ -111,9 +124,12 @@ impl ResponseError for ApiError {
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InvalidHost => StatusCode::BAD_REQUEST,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::ParseError(_) | ApiError::Validation(_) | ApiError::NonFieldError(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::ParseError(_)
+            | ApiError::Validation(_)
+            | ApiError::NonFieldError(_)
+            | ApiError::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyKeyInProgress => StatusCode::CONFLICT,
             ApiError::SmtpFailure(_) | ApiError::SendFailed { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,6 +156,10 @@ impl ResponseError for ApiError {
                 if let Ok(value) = HeaderValue::from_str(location) {
                     response.insert_header((header::LOCATION, value));
                 }
+            }
+            // The first request is usually done within a second.
+            ApiError::IdempotencyKeyInProgress => {
+                response.insert_header((header::RETRY_AFTER, 1));
             }
             // The rest of a slow body is never read: the connection cannot be reused.
             ApiError::BodyTimeout => {

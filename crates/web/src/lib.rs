@@ -15,6 +15,7 @@ mod error;
 mod failed_auth;
 mod handlers;
 mod host_check;
+mod idempotency;
 mod links;
 mod metrics;
 mod openapi;

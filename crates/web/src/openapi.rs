@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api_docs::{Detail, FieldErrorsBody};
+use crate::api_docs::{Detail, FieldErrorsBody, IdempotentOperations};
 use crate::handlers::{
     create, delete, delivery_actions, delivery_log, health, list, me, metrics, retrieve, send,
     smtp_check, update,
@@ -28,7 +28,7 @@ use crate::handlers::{
     // Schemas that only response sets (`IntoResponses`) name: utoipa collects the schemas
     // of `body = ...` but not theirs, and a `$ref` to an undefined schema voids the document.
     components(schemas(Detail, FieldErrorsBody)),
-    modifiers(&TokenSecurity),
+    modifiers(&TokenSecurity, &IdempotentOperations),
     tags(
         (name = "notifiers", description = "Email notifier CRUD (codes 2830-2834)"),
         (name = "sending", description = "Checking settings and sending mail (code 2835)"),

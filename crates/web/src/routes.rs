@@ -5,6 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, guard, web};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::markers::{CreateNotifier, SendWithNotifier};
 use crate::auth::resolve_principal;
 use crate::failed_auth::limit_failed_auth;
 use crate::handlers::metadata::{delivery_options, me_options, notifier_options};
@@ -15,6 +16,7 @@ use crate::handlers::{
     create, delete, delivery_actions, delivery_log, health, list, me, metrics, retrieve, send,
     smtp_check, update,
 };
+use crate::idempotency::idempotent;
 use crate::paths::{
     ACTION_ALLOW, CANCEL_PATH, CHECK_PATH, COLLECTION_ALLOW, DELIVERIES_PATH, DELIVERY_PATH,
     HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH, METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH,
@@ -30,7 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource(NOTIFIERS_PATH, slash)
                 .route(web::get().to(list::list))
                 .route(web::head().to(list::list))
-                .route(web::post().to(create::create))
+                .route(
+                    web::post()
+                        .to(create::create)
+                        .wrap(from_fn(idempotent::<CreateNotifier>)),
+                )
                 .route(options().to(notifier_options("POST", COLLECTION_ALLOW)))
                 .default_service(web::to(not_allowed(COLLECTION_ALLOW))),
         )
@@ -52,7 +58,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             resource(SEND_PATH, slash)
-                .route(web::post().to(send::send))
+                .route(
+                    web::post()
+                        .to(send::send)
+                        .wrap(from_fn(idempotent::<SendWithNotifier>)),
+                )
                 .route(options().to(notifier_options("POST", ACTION_ALLOW)))
                 .default_service(web::to(not_allowed(ACTION_ALLOW))),
         )

@@ -3,10 +3,14 @@
 //! handlers can name their documented bodies and responses without an import cycle.
 
 mod bodies;
+mod idempotency;
 mod params;
 mod responses;
 
 pub use bodies::{CheckBody, NotifierWrite, SendBody};
+#[cfg(test)]
+pub use idempotency::IDEMPOTENT_PATHS;
+pub use idempotency::IdempotentOperations;
 pub use params::{DeliveryListParams, ListParams};
 pub use responses::{
     AuthFailures, BodyFailures, Detail, FieldErrorsBody, UnknownDelivery, UnknownNotifier,

@@ -9,4 +9,5 @@ mod require;
 
 pub use header::{Credentials, parse as parse_credentials};
 pub use middleware::resolve_principal;
-pub use require::{Authenticated, Require, markers};
+pub(crate) use require::authorize;
+pub use require::{Authenticated, Needs, Require, markers};

@@ -57,22 +57,26 @@ fn authenticated(req: &HttpRequest) -> Result<Arc<Principal>, ApiError> {
     }
 }
 
+/// The caller, when it may exercise `N`'s permission; else the 401/403 (or 503) it gets.
+pub(crate) fn authorize<N: Needs>(req: &HttpRequest) -> Result<Arc<Principal>, ApiError> {
+    let principal = authenticated(req)?;
+    let allowed = match N::PERMISSION {
+        Some(permission) => principal.may(permission),
+        None => principal.is_admin(),
+    };
+    if allowed {
+        Ok(principal)
+    } else {
+        Err(ApiError::PermissionDenied)
+    }
+}
+
 impl<N: Needs> FromRequest for Require<N> {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticated(req).and_then(|principal| {
-            let allowed = match N::PERMISSION {
-                Some(permission) => principal.may(permission),
-                None => principal.is_admin(),
-            };
-            if allowed {
-                Ok(Require(PhantomData))
-            } else {
-                Err(ApiError::PermissionDenied)
-            }
-        }))
+        ready(authorize::<N>(req).map(|_| Require(PhantomData)))
     }
 }
 

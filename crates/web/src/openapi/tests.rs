@@ -131,3 +131,28 @@ fn is_method(key: &str) -> bool {
         "get" | "post" | "put" | "patch" | "delete" | "head" | "options"
     )
 }
+
+#[test]
+fn create_and_send_document_the_idempotency_key() {
+    let document = document_json();
+    for path in crate::api_docs::IDEMPOTENT_PATHS {
+        let operation = &document["paths"][path]["post"];
+        let parameters = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let key = parameters
+            .iter()
+            .find(|p| p["name"] == "Idempotency-Key")
+            .unwrap_or_else(|| panic!("{path}: no Idempotency-Key parameter"));
+        assert_eq!(key["in"], "header", "{path}");
+        assert_eq!(key["schema"]["maxLength"], json!(255), "{path}");
+        for status in ["409", "422"] {
+            assert!(
+                operation["responses"][status].is_object(),
+                "{path}: no {status} response"
+            );
+        }
+        assert!(operation["responses"]["409"]["headers"]["Retry-After"].is_object());
+    }
+}
