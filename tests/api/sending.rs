@@ -27,6 +27,8 @@ mod mime;
 mod permissions;
 #[path = "sending/pooling.rs"]
 mod pooling;
+#[path = "sending/retries.rs"]
+mod retries;
 #[path = "sending/validation.rs"]
 mod validation;
 

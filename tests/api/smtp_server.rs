@@ -65,6 +65,9 @@ pub struct Quirks {
     /// The text after `550 ` that refused (`reject…`) recipients get, sent as is (control
     /// characters too; no CR or LF).
     pub reject_text: Option<String>,
+    /// The first this many messages get `451 4.7.1 Greylisted, try again later` at the end
+    /// of DATA and are not kept (a greylisting relay).
+    pub defer_first: usize,
 }
 
 /// One message the server accepted.
@@ -92,6 +95,13 @@ struct Shared {
     mails: Mutex<Vec<ReceivedMail>>,
     arrived: Notify,
     connections: AtomicUsize,
+    /// Messages deferred so far, against `Quirks::defer_first`.
+    deferred: AtomicUsize,
+    /// See [`TestSmtpServer::hold_after`]; `usize::MAX` when not holding.
+    hold_after: AtomicUsize,
+    released: Notify,
+    /// Messages whose end of DATA is waiting for [`TestSmtpServer::release`].
+    held: AtomicUsize,
 }
 
 impl TestSmtpServer {
@@ -116,6 +126,10 @@ impl TestSmtpServer {
             mails: Mutex::new(Vec::new()),
             arrived: Notify::new(),
             connections: AtomicUsize::new(0),
+            deferred: AtomicUsize::new(0),
+            hold_after: AtomicUsize::new(usize::MAX),
+            released: Notify::new(),
+            held: AtomicUsize::new(0),
         });
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
         TestSmtpServer { port, shared, task }
@@ -147,6 +161,39 @@ impl TestSmtpServer {
     /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Once `n` messages are kept, the end of each further message's DATA gets no reply
+    /// until [`TestSmtpServer::release`]; a client that goes away meanwhile never had that
+    /// message accepted, and it is not kept (a relay stalled mid-transaction).
+    pub fn hold_after(&self, n: usize) {
+        self.shared.hold_after.store(n, Ordering::SeqCst);
+    }
+
+    /// Lets held and later messages through.
+    pub fn release(&self) {
+        self.shared.hold_after.store(usize::MAX, Ordering::SeqCst);
+        self.shared.released.notify_waiters();
+    }
+
+    /// Messages waiting for [`TestSmtpServer::release`] now.
+    pub fn held(&self) -> usize {
+        self.shared.held.load(Ordering::SeqCst)
+    }
+}
+
+impl Shared {
+    fn holding(&self) -> bool {
+        self.mails.lock().unwrap().len() >= self.hold_after.load(Ordering::SeqCst)
+    }
+
+    /// Whether this message is one of the first `defer_first`.
+    fn defers_next(&self) -> bool {
+        self.deferred
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.quirks.defer_first).then_some(n + 1)
+            })
+            .is_ok()
     }
 }
 

@@ -248,6 +248,14 @@ impl ServerProcess {
             })
     }
 
+    /// SIGKILL: the process dies at once, mid-whatever, as in a crash or an OOM kill.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("send SIGKILL");
+        let _ = tokio::time::timeout(PROCESS_DEADLINE, self.child.wait())
+            .await
+            .expect("the killed notifier exits");
+    }
+
     /// Sends SIGTERM, waits for the exit, and returns the status and everything printed.
     pub async fn terminate(mut self) -> Finished {
         let pid = self

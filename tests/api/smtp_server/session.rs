@@ -4,7 +4,9 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use mailin::{Action, AuthMechanism, Handler, Response, Session, SessionBuilder};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use std::sync::atomic::Ordering;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
@@ -68,6 +70,9 @@ impl Handler for Recorder {
     }
 
     fn data_end(&mut self) -> Response {
+        if self.shared.defers_next() {
+            return Response::custom(451, "4.7.1 Greylisted, try again later".into());
+        }
         let state = self.state.lock().unwrap();
         let mail = ReceivedMail {
             mail_from: std::mem::take(&mut self.mail_from),
@@ -190,6 +195,10 @@ where
         if stream.read_until(b'\n', &mut line).await? == 0 {
             return Ok(false);
         }
+        let ends_message = in_data && line == b".\r\n";
+        if ends_message && !held_until_release(stream, shared).await? {
+            return Ok(false);
+        }
         let is_command = !in_data && !in_auth;
         let response = match is_command.then(|| early_mail_reply(&line, session, shared, state)) {
             Some(Some(refusal)) => refusal,
@@ -213,6 +222,39 @@ where
             }
         }
     }
+}
+
+/// Waits while the server holds messages; false when the client went away meanwhile.
+async fn held_until_release<S>(stream: &mut BufReader<S>, shared: &Shared) -> std::io::Result<bool>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut waited = false;
+    let gone = loop {
+        let released = shared.released.notified();
+        tokio::pin!(released);
+        released.as_mut().enable();
+        if !shared.holding() {
+            break false;
+        }
+        if !waited {
+            waited = true;
+            shared.held.fetch_add(1, Ordering::SeqCst);
+        }
+        let mut byte = [0u8; 1];
+        tokio::select! {
+            _ = released => {}
+            read = stream.read(&mut byte) => {
+                // The client sends nothing before the reply: any end of the read is a hang-up.
+                let _ = read;
+                break true;
+            }
+        }
+    };
+    if waited {
+        shared.held.fetch_sub(1, Ordering::SeqCst);
+    }
+    Ok(!gone)
 }
 
 /// mailin answers MAIL before AUTH with a bare 503. Real servers say 530, and some let
