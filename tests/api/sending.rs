@@ -17,6 +17,8 @@ use crate::smtp_server::{Security, SmtpServerOptions, TestCa, TestSmtpServer};
 mod check;
 #[path = "sending/delivery.rs"]
 mod delivery;
+#[path = "sending/delivery_log.rs"]
+mod delivery_log;
 #[path = "sending/failures.rs"]
 mod failures;
 #[path = "sending/logs.rs"]
