@@ -15,6 +15,8 @@ use crate::smtp_server::{Security, SmtpServerOptions, TestCa, TestSmtpServer};
 
 #[path = "sending/check.rs"]
 mod check;
+#[path = "sending/crash.rs"]
+mod crash;
 #[path = "sending/delivery.rs"]
 mod delivery;
 #[path = "sending/delivery_log.rs"]

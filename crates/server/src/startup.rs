@@ -108,8 +108,8 @@ impl Application {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        // actix-server stops gracefully on SIGINT/SIGTERM: in-flight requests finish.
-        let server = server.listen(listener)?.run();
+        // Signals are handled in `run_until_stopped`: the delivery workers stop first.
+        let server = server.disable_signals().listen(listener)?.run();
         log::info!("listening on http://{address}");
         Ok(Application {
             port: address.port(),
@@ -128,11 +128,25 @@ impl Application {
         self.clock.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM; then the delivery workers stop claiming and finish
-    /// their in-flight sends, and what is left stays queued.
+    /// Serves until SIGINT/SIGTERM. Then the delivery workers stop claiming and finish
+    /// their in-flight sends (what is left stays queued), and only then does the HTTP
+    /// server stop gracefully (in-flight requests finish): database connections opened on
+    /// its worker threads stop working with them, and a worker still has an outcome to
+    /// record.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        tokio::select! {
+            served = &mut server => {
+                self.workers.shutdown().await;
+                return served;
+            }
+            () = stop_requested() => {}
+        }
+        log::info!("stopping: delivery workers finish their in-flight sends, then HTTP requests");
         self.workers.shutdown().await;
+        // The server future carries out the stop: poll both.
+        let ((), served) = tokio::join!(handle.stop(true), server);
         served
     }
 }
@@ -146,6 +160,28 @@ fn delivery_options(settings: &Settings) -> DeliveryOptions {
         lease: Duration::from_secs(delivery.lease_secs),
         retention: DAY.saturating_mul(u32::try_from(delivery.retention_days).unwrap_or(u32::MAX)),
     }
+}
+
+/// SIGINT or SIGTERM.
+async fn stop_requested() {
+    let interrupted = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminated) => {
+                tokio::select! {
+                    _ = interrupted => {}
+                    _ = terminated.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupted.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupted.await;
 }
 
 /// Connects and applies pending migrations.

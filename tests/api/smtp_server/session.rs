@@ -242,13 +242,15 @@ where
             shared.held.fetch_add(1, Ordering::SeqCst);
         }
         let mut byte = [0u8; 1];
+        // A hang-up seen together with the release wins: that message was never accepted.
         tokio::select! {
-            _ = released => {}
+            biased;
             read = stream.read(&mut byte) => {
                 // The client sends nothing before the reply: any end of the read is a hang-up.
                 let _ = read;
                 break true;
             }
+            _ = released => {}
         }
     };
     if waited {
