@@ -153,17 +153,14 @@ pub async fn claim(
         due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
     let mut update = Entity::update_many()
-        .col_expr(
-            Column::Status,
-            Expr::val(DeliveryStatus::Sending.as_str()).into(),
-        )
+        .col_expr(Column::Status, Expr::val(DeliveryStatus::Sending.as_str()))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .col_expr(
             Column::RoundAttempts,
             Expr::col(Column::RoundAttempts).add(1),
         )
-        .col_expr(Column::DueAt, Expr::val(lease_until).into())
-        .col_expr(Column::UpdatedAt, Expr::val(now.trunc_subsecs(6)).into())
+        .col_expr(Column::DueAt, Expr::val(lease_until))
+        .col_expr(Column::UpdatedAt, Expr::val(now.trunc_subsecs(6)))
         .filter(Column::Id.in_subquery(due))
         .into_query();
     update.returning_all();
@@ -193,17 +190,14 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<Option<Delivery>> {
     let now = now.trunc_subsecs(6);
-    let mut update = Entity::update_many().col_expr(Column::UpdatedAt, Expr::val(now).into());
+    let mut update = Entity::update_many().col_expr(Column::UpdatedAt, Expr::val(now));
     update = match outcome {
         Outcome::Sent => update
-            .col_expr(
-                Column::Status,
-                Expr::val(DeliveryStatus::Sent.as_str()).into(),
-            )
-            .col_expr(Column::SentAt, Expr::val(now).into())
-            .col_expr(Column::DueAt, Expr::val(None::<DateTime<Utc>>).into())
+            .col_expr(Column::Status, Expr::val(DeliveryStatus::Sent.as_str()))
+            .col_expr(Column::SentAt, Expr::val(now))
+            .col_expr(Column::DueAt, Expr::val(None::<DateTime<Utc>>))
             // A sent message's text is no longer needed (§9).
-            .col_expr(Column::PayloadSealed, Expr::val(None::<String>).into()),
+            .col_expr(Column::PayloadSealed, Expr::val(None::<String>)),
         Outcome::Failed {
             error,
             reply_code,
@@ -214,16 +208,13 @@ pub async fn record(
                 None => DeliveryStatus::Failed,
             };
             update
-                .col_expr(Column::Status, Expr::val(status.as_str()).into())
+                .col_expr(Column::Status, Expr::val(status.as_str()))
                 .col_expr(
                     Column::DueAt,
-                    Expr::val(retry_at.map(|t| t.trunc_subsecs(6))).into(),
+                    Expr::val(retry_at.map(|t| t.trunc_subsecs(6))),
                 )
-                .col_expr(Column::LastError, Expr::val(error).into())
-                .col_expr(
-                    Column::LastReplyCode,
-                    Expr::val(reply_code.map(i32::from)).into(),
-                )
+                .col_expr(Column::LastError, Expr::val(error))
+                .col_expr(Column::LastReplyCode, Expr::val(reply_code.map(i32::from)))
         }
     };
     let mut update = update
@@ -254,13 +245,10 @@ pub async fn retry(
 ) -> Result<std::result::Result<Delivery, Refused>> {
     let now = now.trunc_subsecs(6);
     let update = Entity::update_many()
-        .col_expr(
-            Column::Status,
-            Expr::val(DeliveryStatus::Queued.as_str()).into(),
-        )
-        .col_expr(Column::DueAt, Expr::val(now).into())
-        .col_expr(Column::RoundAttempts, Expr::val(0).into())
-        .col_expr(Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(Column::Status, Expr::val(DeliveryStatus::Queued.as_str()))
+        .col_expr(Column::DueAt, Expr::val(now))
+        .col_expr(Column::RoundAttempts, Expr::val(0))
+        .col_expr(Column::UpdatedAt, Expr::val(now))
         .filter(Column::PayloadSealed.is_not_null());
     transition(
         writer,
@@ -280,11 +268,11 @@ pub async fn cancel(
     let update = Entity::update_many()
         .col_expr(
             Column::Status,
-            Expr::val(DeliveryStatus::Cancelled.as_str()).into(),
+            Expr::val(DeliveryStatus::Cancelled.as_str()),
         )
-        .col_expr(Column::DueAt, Expr::val(None::<DateTime<Utc>>).into())
-        .col_expr(Column::PayloadSealed, Expr::val(None::<String>).into())
-        .col_expr(Column::UpdatedAt, Expr::val(now.trunc_subsecs(6)).into());
+        .col_expr(Column::DueAt, Expr::val(None::<DateTime<Utc>>))
+        .col_expr(Column::PayloadSealed, Expr::val(None::<String>))
+        .col_expr(Column::UpdatedAt, Expr::val(now.trunc_subsecs(6)));
     transition(
         writer,
         id,
