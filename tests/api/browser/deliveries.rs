@@ -462,6 +462,14 @@ async fn only_permitted_delivery_actions_are_offered() {
     browser.sign_in(&viewer).await;
     browser.open_deliveries().await;
     assert_eq!(browser.listed_deliveries().await.len(), 4);
+    // Back and Forward move between the views.
+    browser.click("#nav-notifiers").await;
+    browser.ready().await;
+    browser.assert_view("list").await;
+    browser.execute("history.back()", vec![]).await;
+    browser.wait_for("body[data-view=\"deliveries\"]").await;
+    browser.ready().await;
+    assert_eq!(browser.listed_deliveries().await.len(), 4);
     for id in [seeded.deferred, seeded.failed, seeded.queued] {
         browser.open_delivery(id).await;
         assert_eq!(browser.offered_actions().await, (false, false), "{id}");

@@ -322,8 +322,9 @@ function onNavClick(event) {
   busy(route);
 }
 
-/** Back and Forward between views; other fragments (the skip link's #main) are not views. */
-function onHashChange() {
+/** Back and Forward between views (popstate: also for pushState entries, which fire no
+ * hashchange); other fragments (the skip link's #main) are not views. */
+function onHistoryMove() {
   const hash = location.hash;
   if (!state.token || (hash && hash !== '#notifiers' && !hash.startsWith('#deliveries'))) return;
   busy(route);
@@ -1353,7 +1354,7 @@ function bindEvents() {
   bindDialog('#send-dialog', '#send-close');
   $('#send-delivery-link').addEventListener('click', onDeliveryLinkClick);
   $('#view-nav').addEventListener('click', onNavClick);
-  window.addEventListener('hashchange', onHashChange);
+  window.addEventListener('popstate', onHistoryMove);
   $('#deliveries-refresh').addEventListener('click', () => busy(loadDeliveries));
   $('#filter-notifier').addEventListener('change', applyFilters);
   $('#filter-status').addEventListener('change', applyFilters);
