@@ -1,9 +1,12 @@
 //! §8 the staff dashboard in a real browser: Debian's headless Chromium driven through
 //! chromedriver, against the real application on SQLite and an in-process SMTP server.
 //! Screenshots of each main view go to `target/screenshots/dashboard-<view>-<width>.png`.
+//! The Deliveries view: deliveries.rs.
 
 #[path = "browser/chromedriver.rs"]
 mod chromedriver;
+#[path = "browser/deliveries.rs"]
+mod deliveries;
 #[path = "browser/page.rs"]
 mod page;
 #[path = "browser/steps.rs"]

@@ -7,7 +7,8 @@
  * Stable hooks for browser tests (CSS selectors):
  *   body[data-state="loading"|"ready"]  ready = the current view is rendered and no request,
  *                                       debounce or list load is pending
- *   body[data-view="signin"|"list"]
+ *   body[data-view="signin"|"list"|"deliveries"]
+ *   #view-nav #nav-notifiers #nav-deliveries (the nav only with permission 2836; aria-current)
  *   #signin-form #token-input #signin-button #signin-error
  *   #signout-button #whoami #status (role=status; plain sentences for 401/403/404/413/5xx)
  *   #search-input #create-button #no-list (shown without permission 2830) #list-empty
@@ -19,13 +20,26 @@
  *   #confirm-dialog #confirm-delete #confirm-cancel #confirm-status
  *   #test-dialog #test-to #test-error-to #test-submit #test-result #test-close
  *   #send-dialog #send-<field> #send-error-<field> #send-error-non_field_errors
- *     #send-submit #send-result #send-close
+ *     #send-submit #send-result #send-close #send-delivery-link (with 2836: opens the delivery)
+ *   Deliveries (2836; location hash #deliveries?status=…&notifier=…&page=…):
+ *   #deliveries-heading #deliveries-refresh #delivery-filters #filter-notifier (select, with 2830)
+ *     #filter-notifier-id (number input, without 2830) #filter-status #filter-apply #filter-clear
+ *     #filter-error
+ *   #delivery-table  tbody tr[data-id="<id>"][data-status="<status>"]  .status-badge .details-button
+ *   #delivery-prev #delivery-next #delivery-page-info #delivery-page-size #delivery-empty
+ *   #delivery-dialog #delivery-heading #delivery-badge #detail-<field> #delivery-result
+ *     #delivery-retry #delivery-cancel (only with 2835, only in states that allow them) #delivery-close
  */
 
 const API = '/api/notifications/notifiers/email';
 const ME = '/api/me';
+const DELIVERIES = '/api/notifications/deliveries';
 const TOKEN_KEY = 'notifier.token';
-const PERM = { list: 2830, create: 2831, retrieve: 2832, edit: 2833, remove: 2834, send: 2835 };
+const PERM = { list: 2830, create: 2831, retrieve: 2832, edit: 2833, remove: 2834, send: 2835, deliveries: 2836 };
+const STATUSES = ['queued', 'sending', 'sent', 'deferred', 'failed', 'cancelled'];
+const RETRYABLE = ['failed', 'deferred'];
+const CANCELLABLE = ['queued', 'deferred'];
+const PAGE_SIZES = [10, 20, 50, 100];
 const TEXT_FIELDS = ['name', 'host', 'port', 'username', 'password', 'from_email'];
 const FLAG_FIELDS = ['use_tls', 'use_ssl', 'fail_silently'];
 const SEND_FIELDS = ['to', 'cc', 'bcc', 'reply_to', 'subject', 'body', 'html_body'];
@@ -37,6 +51,7 @@ const MSG = {
   session: 'Your session is no longer valid. Sign in again.',
   forbidden: 'Your token is not allowed to do that.',
   gone: 'That notifier no longer exists.',
+  deliveryGone: 'That delivery no longer exists.',
   tooLarge: 'That request is too large.',
   server: 'The server had a problem. Try again.',
   network: 'Could not reach the server. Check your connection and try again.',
@@ -117,11 +132,11 @@ function parseJson(text) {
 }
 
 /** The plain sentence for a failed call (everything but 400, which goes next to fields). */
-function sentence(res) {
+function sentence(res, gone = MSG.gone) {
   if (res.status === 0) return MSG.network;
   if (res.status === 401) return MSG.session;
   if (res.status === 403) return MSG.forbidden;
-  if (res.status === 404) return MSG.gone;
+  if (res.status === 404) return gone;
   if (res.status === 413) return MSG.tooLarge;
   if (res.status >= 500) return MSG.server;
   const detail = res.data && typeof res.data.detail === 'string' ? res.data.detail : '';
@@ -133,12 +148,12 @@ function sentence(res) {
  * (a modal dialog makes the page behind it inert, so #status alone would go unseen).
  * A 401 means the token died: the session ends.
  */
-function reportFailure(res, area) {
+function reportFailure(res, area, gone) {
   if (res.status === 401) {
     expireSession();
     return;
   }
-  const text = sentence(res);
+  const text = sentence(res, gone);
   say(text, 'error');
   if (area) setLine(area, text, 'error');
 }
@@ -191,11 +206,25 @@ function storeToken(token) {
   }
 }
 
+const TITLES = { signin: 'Email notifiers', list: 'Email notifiers', deliveries: 'Deliveries' };
+
 function showView(name) {
   $('#signin-view').hidden = name !== 'signin';
   $('#list-view').hidden = name !== 'list';
-  $('#session').hidden = name !== 'list';
+  $('#deliveries-view').hidden = name !== 'deliveries';
+  $('#session').hidden = name === 'signin';
+  $('#view-nav').hidden = name === 'signin' || !can(PERM.deliveries);
+  for (const [link, view] of [['#nav-notifiers', 'list'], ['#nav-deliveries', 'deliveries']]) {
+    if (view === name) $(link).setAttribute('aria-current', 'page');
+    else $(link).removeAttribute('aria-current');
+  }
   document.body.dataset.view = name;
+  document.title = `${TITLES[name]} · notifier`;
+}
+
+/** The heading of the view on screen: where focus goes when its target is gone. */
+function viewHeading() {
+  return document.body.dataset.view === 'deliveries' ? $('#deliveries-heading') : $('#list-heading');
 }
 
 function showSignin() {
@@ -251,6 +280,8 @@ function forgetSession() {
   $('#notifier-table').removeAttribute('aria-busy');
   Object.assign(state, { page: 1, search: '', ordering: 'id', count: 0 });
   $('#search-input').value = '';
+  forgetDeliveries();
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
 }
 
 function signOut() {
@@ -266,13 +297,41 @@ function expireSession() {
   say(MSG.session, 'error');
 }
 
-/** Shows the list view with only what /api/me's permissions allow. */
+/** Signed in: the view the location asks for, with only what /api/me's permissions allow. */
 async function showMain() {
   const { username, is_admin: admin, is_staff: staff } = state.me;
   $('#whoami').textContent = `Signed in as ${username}${admin ? ' (admin)' : staff ? ' (staff)' : ''}`;
   $('#create-button').hidden = !can(PERM.create);
   const rowActions = [PERM.edit, PERM.remove, PERM.send].some(can);
   $('#notifier-table').classList.toggle('no-actions', !rowActions);
+  await route();
+}
+
+/** #deliveries… opens the delivery log (with 2836); anything else the notifier list. */
+function route() {
+  if (location.hash.startsWith('#deliveries') && can(PERM.deliveries)) return showDeliveries();
+  return showNotifiers();
+}
+
+/** Navigation links switch views in place (pushState: Back returns to the previous view). */
+function onNavClick(event) {
+  const link = event.target.closest('a[href^="#"]');
+  if (!link || !state.token) return;
+  event.preventDefault();
+  if (link.getAttribute('href') !== location.hash) history.pushState(null, '', link.getAttribute('href'));
+  busy(route);
+}
+
+/** Back and Forward between views (popstate: also for pushState entries, which fire no
+ * hashchange); other fragments (the skip link's #main) are not views. */
+function onHistoryMove() {
+  const hash = location.hash;
+  if (!state.token || (hash && hash !== '#notifiers' && !hash.startsWith('#deliveries'))) return;
+  busy(route);
+}
+
+async function showNotifiers() {
+  deliveries.abort?.abort();
   showView('list');
   $('#no-list').hidden = can(PERM.list);
   $('#list-body').hidden = !can(PERM.list);
@@ -395,10 +454,10 @@ function setDisabled(button, disabled, fallback) {
   if (disabled && hadFocus) (fallback.disabled ? $('#list-heading') : fallback).focus();
 }
 
-function renderSort() {
-  const field = state.ordering.replace(/^-/, '');
-  const direction = state.ordering.startsWith('-') ? 'descending' : 'ascending';
-  for (const th of document.querySelectorAll('#notifier-table th[data-sort]')) {
+function renderSort(table = '#notifier-table', ordering = state.ordering) {
+  const field = ordering.replace(/^-/, '');
+  const direction = ordering.startsWith('-') ? 'descending' : 'ascending';
+  for (const th of document.querySelectorAll(`${table} th[data-sort]`)) {
     if (th.dataset.sort === field) th.setAttribute('aria-sort', direction);
     else th.removeAttribute('aria-sort');
   }
@@ -410,8 +469,8 @@ function focusedRowButton() {
   return row ? { id: row.dataset.id, className: active.classList[0] } : null;
 }
 
-function focusRowButton(id, className) {
-  const button = document.querySelector(`#notifier-rows tr[data-id="${CSS.escape(String(id))}"] .${className}`);
+function focusRowButton(id, className, rows = '#notifier-rows') {
+  const button = document.querySelector(`${rows} tr[data-id="${CSS.escape(String(id))}"] .${className}`);
   if (button) button.focus();
   return Boolean(button);
 }
@@ -484,6 +543,7 @@ function openDialog(dialog, opener, firstField) {
   dialogOpeners.set(dialog, {
     element: opener,
     rowId: row ? row.dataset.id : null,
+    rows: row ? `#${row.parentElement.id}` : null,
     className: opener ? opener.classList[0] : null,
   });
   dialogTickets.set(dialog, (dialogTickets.get(dialog) || 0) + 1);
@@ -501,11 +561,11 @@ function stillOpen(dialog, ticket) {
 function restoreFocus(dialog) {
   const opener = dialogOpeners.get(dialog);
   dialogOpeners.delete(dialog);
-  if (!opener || document.body.dataset.view !== 'list') return;
-  if (opener.element && opener.element.isConnected && !opener.element.hidden) {
+  if (!opener || document.body.dataset.view === 'signin') return;
+  if (opener.element && opener.element.isConnected && opener.element.checkVisibility()) {
     opener.element.focus();
-  } else if (!opener.rowId || !focusRowButton(opener.rowId, opener.className)) {
-    $('#list-heading').focus();
+  } else if (!opener.rowId || !focusRowButton(opener.rowId, opener.className, opener.rows)) {
+    viewHeading().focus();
   }
 }
 
@@ -851,6 +911,7 @@ function openSend(id, opener) {
   form.reset();
   clearErrors(form, 'send-error-');
   setLine($('#send-result'), '');
+  showDeliveryLink(null);
   $('#send-subject-line').textContent = `From ${notifier.from_email} via ${describeNotifier(notifier)}`;
   sender.id = id;
   sender.ticket = openDialog($('#send-dialog'), opener, '#send-to');
@@ -883,11 +944,13 @@ async function sendMessage() {
   const dialog = $('#send-dialog');
   const result = $('#send-result');
   clearErrors($('#send-form'), 'send-error-');
+  showDeliveryLink(null);
   say('');
   setLine(result, 'Sending…');
   const res = await request('POST', `${API}/${id}/send`, sendBody());
   const open = stillOpen(dialog, ticket);
   if (open) setLine(result, '');
+  if (open && res.data && Number.isInteger(res.data.delivery)) showDeliveryLink(res.data.delivery);
   if (res.ok) return showSendResult(open ? result : null, res.data);
   if (res.status === 400 && open) {
     return showFieldErrors(res.data, { fields: SEND_FIELDS, errorPrefix: 'send-error-', inputPrefix: 'send-' });
@@ -913,6 +976,347 @@ function showSmtpFailure(element, data) {
   const detail = data && typeof data.detail === 'string' ? data.detail : MSG.server;
   say(detail, 'error');
   if (element) setLine(element, `Failed: ${detail}`, 'error');
+}
+
+/** With 2836, a button under the send result that opens the delivery it recorded. */
+function showDeliveryLink(id) {
+  const link = $('#send-delivery-link');
+  $('#send-delivery').hidden = id === null || !can(PERM.deliveries);
+  link.dataset.id = id === null ? '' : String(id);
+  link.textContent = id === null ? '' : `Show delivery ${id}`;
+}
+
+function onDeliveryLinkClick() {
+  const id = Number($('#send-delivery-link').dataset.id);
+  if (!id) return;
+  $('#send-dialog').close();
+  history.pushState(null, '', '#deliveries');
+  busy(async () => {
+    await route();
+    await openDelivery(id, null);
+  });
+}
+
+/* ---------- deliveries (2836) ---------- */
+
+const deliveries = {
+  page: 1,
+  pageSize: 20,
+  notifier: '',
+  status: '',
+  ordering: '-created_at',
+  count: 0,
+  rows: new Map(),
+  abort: null,
+};
+const DELIVERY_ORDERINGS = ['created_at', '-created_at', 'id', '-id'];
+
+function forgetDeliveries() {
+  deliveries.abort?.abort();
+  Object.assign(deliveries, { page: 1, pageSize: 20, notifier: '', status: '', ordering: '-created_at', count: 0 });
+  deliveries.rows.clear();
+  $('#delivery-rows').replaceChildren();
+  $('#delivery-table').removeAttribute('aria-busy');
+}
+
+/** The filters, page and ordering from #deliveries?…, each checked; anything odd is dropped. */
+function readDeliveryHash() {
+  const query = location.hash.replace(/^#deliveries\??/, '');
+  const params = new URLSearchParams(query);
+  const pick = (key, ok, fallback) => (ok(params.get(key)) ? params.get(key) : fallback);
+  const positive = (v) => /^[1-9]\d{0,8}$/.test(v || '');
+  Object.assign(deliveries, {
+    notifier: pick('notifier', positive, ''),
+    status: pick('status', (v) => STATUSES.includes(v), ''),
+    ordering: pick('ordering', (v) => DELIVERY_ORDERINGS.includes(v), '-created_at'),
+    page: Number(pick('page', positive, '1')),
+    pageSize: Number(pick('page_size', (v) => PAGE_SIZES.includes(Number(v)), '20')),
+  });
+}
+
+/** The location shows the current filters, so a reload or a shared link shows the same list. */
+function writeDeliveryHash() {
+  const params = new URLSearchParams();
+  if (deliveries.notifier) params.set('notifier', deliveries.notifier);
+  if (deliveries.status) params.set('status', deliveries.status);
+  if (deliveries.ordering !== '-created_at') params.set('ordering', deliveries.ordering);
+  if (deliveries.page > 1) params.set('page', String(deliveries.page));
+  if (deliveries.pageSize !== 20) params.set('page_size', String(deliveries.pageSize));
+  const query = params.toString();
+  const hash = `#deliveries${query ? `?${query}` : ''}`;
+  if (location.hash !== hash) history.replaceState(null, '', hash);
+}
+
+async function showDeliveries() {
+  readDeliveryHash();
+  showView('deliveries');
+  const byList = can(PERM.list);
+  $('#filter-notifier-choice').hidden = !byList;
+  $('#filter-notifier-entry').hidden = byList;
+  $('#filter-apply').hidden = byList;
+  $('#filter-notifier-id').value = deliveries.notifier;
+  $('#filter-status').value = deliveries.status;
+  $('#delivery-page-size').value = String(deliveries.pageSize);
+  clearFilterError();
+  if (byList) await loadNotifierChoices();
+  await loadDeliveries();
+  $('#deliveries-heading').focus();
+}
+
+/** The notifier filter's options: every notifier by name (up to 1000), plus the filtered one. */
+async function loadNotifierChoices() {
+  const select = $('#filter-notifier');
+  const options = [];
+  for (let page = 1; page <= 10; page += 1) {
+    const res = await request('GET', `${API}?ordering=name&page_size=100&page=${page}`);
+    if (!res.ok) break;
+    for (const notifier of res.data.results || []) {
+      options.push(new Option(`${notifier.name} (#${notifier.id})`, String(notifier.id)));
+    }
+    if (!res.data.next) break;
+  }
+  const wanted = deliveries.notifier;
+  if (wanted && !options.some((option) => option.value === wanted)) {
+    options.push(new Option(`Notifier #${wanted}`, wanted));
+  }
+  select.replaceChildren(new Option('All notifiers', ''), ...options);
+  select.value = wanted;
+}
+
+function deliveriesUrl() {
+  const params = new URLSearchParams({
+    page: String(deliveries.page),
+    page_size: String(deliveries.pageSize),
+    ordering: deliveries.ordering,
+  });
+  if (deliveries.notifier) params.set('notifier', deliveries.notifier);
+  if (deliveries.status) params.set('status', deliveries.status);
+  return `${DELIVERIES}?${params}`;
+}
+
+async function loadDeliveries() {
+  deliveries.abort?.abort();
+  const controller = new AbortController();
+  deliveries.abort = controller;
+  $('#delivery-table').setAttribute('aria-busy', 'true');
+  const res = await request('GET', deliveriesUrl(), undefined, { signal: controller.signal });
+  if (res.aborted) return;
+  deliveries.abort = null;
+  $('#delivery-table').removeAttribute('aria-busy');
+  if (res.ok) return renderDeliveries(res.data);
+  if (res.status === 404 && deliveries.page > 1) {
+    const last = Math.max(1, Math.ceil(deliveries.count / deliveries.pageSize));
+    deliveries.page = last < deliveries.page ? last : 1;
+    return loadDeliveries();
+  }
+  if (res.status === 400) return showFilterError(res.data);
+  reportFailure(res);
+}
+
+function renderDeliveries(data) {
+  const results = Array.isArray(data.results) ? data.results : [];
+  deliveries.count = Number(data.count) || 0;
+  deliveries.rows = new Map(results.map((delivery) => [delivery.id, delivery]));
+  $('#delivery-rows').replaceChildren(...results.map(buildDeliveryRow));
+  const empty = $('#delivery-empty');
+  empty.hidden = results.length > 0;
+  const filtered = deliveries.notifier || deliveries.status;
+  empty.textContent = filtered ? 'No deliveries match these filters.' : 'No deliveries yet.';
+  const pages = Math.max(1, Math.ceil(deliveries.count / deliveries.pageSize));
+  const noun = deliveries.count === 1 ? 'delivery' : 'deliveries';
+  $('#delivery-page-info').textContent = `Page ${deliveries.page} of ${pages} · ${deliveries.count} ${noun}`;
+  setDisabled($('#delivery-prev'), deliveries.page <= 1, $('#delivery-next'));
+  setDisabled($('#delivery-next'), deliveries.page >= pages, $('#delivery-prev'));
+  renderSort('#delivery-table', deliveries.ordering);
+  if (document.body.dataset.view === 'deliveries') writeDeliveryHash();
+}
+
+/** A status as a badge: its word (never colour alone) and a class for its colour and mark. */
+function fillBadge(badge, status) {
+  badge.className = `status-badge status-${STATUSES.includes(status) ? status : 'unknown'}`;
+  badge.textContent = status ? status[0].toUpperCase() + status.slice(1) : 'Unknown';
+}
+
+function buildDeliveryRow(delivery) {
+  const row = $('#delivery-row-template').content.firstElementChild.cloneNode(true);
+  row.dataset.id = String(delivery.id);
+  row.dataset.status = delivery.status;
+  const cell = (name) => row.querySelector(`.col-${name}`);
+  cell('id').textContent = String(delivery.id);
+  fillBadge(row.querySelector('.status-badge'), delivery.status);
+  cell('notifier').textContent = notifierLabel(delivery);
+  cell('to').textContent = (delivery.to || []).join(', ');
+  cell('subject').textContent = delivery.subject;
+  cell('attempts').textContent = String(delivery.attempts);
+  fillTime(cell('created').querySelector('time'), delivery.created_at);
+  const details = row.querySelector('.details-button');
+  details.setAttribute('aria-label', `Details of delivery ${delivery.id}`);
+  return row;
+}
+
+function notifierLabel(delivery) {
+  return delivery.notifier === null ? `${delivery.notifier_name} (deleted)` : delivery.notifier_name;
+}
+
+function clearFilterError() {
+  const error = $('#filter-error');
+  error.hidden = true;
+  error.replaceChildren();
+  for (const input of $('#delivery-filters').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+/** 400 on the list: a filter the API refused, e.g. {"notifier": ["Enter a number."]}. */
+function showFilterError(data) {
+  clearFilterError();
+  const error = $('#filter-error');
+  const body = data && typeof data === 'object' ? data : { detail: 'The filters were rejected.' };
+  const labels = { notifier: 'Notifier', status: 'Status' };
+  for (const [key, value] of Object.entries(body)) {
+    error.append(...messagesOf(value).map((m) => lineSpan(labels[key] ? `${labels[key]}: ${m}` : m)));
+    const input = key === 'status' ? $('#filter-status') : key === 'notifier' ? notifierFilterInput() : null;
+    input?.setAttribute('aria-invalid', 'true');
+  }
+  error.hidden = false;
+  $('#delivery-rows').replaceChildren();
+  $('#delivery-empty').hidden = true;
+}
+
+function notifierFilterInput() {
+  return can(PERM.list) ? $('#filter-notifier') : $('#filter-notifier-id');
+}
+
+/** Selects apply at once; the number field on Enter, Apply or leaving it. */
+function applyFilters() {
+  const notifier = notifierFilterInput().value.trim();
+  const status = $('#filter-status').value;
+  if (notifier === deliveries.notifier && status === deliveries.status) return;
+  Object.assign(deliveries, { notifier, status, page: 1 });
+  clearFilterError();
+  busy(loadDeliveries);
+}
+
+function clearFilters() {
+  $('#filter-notifier').value = '';
+  $('#filter-notifier-id').value = '';
+  $('#filter-status').value = '';
+  applyFilters();
+}
+
+function onDeliverySortClick(event) {
+  const button = event.target.closest('.sort-button');
+  if (!button) return;
+  const field = button.dataset.sort;
+  // Newest first is the natural first click for both columns.
+  deliveries.ordering = deliveries.ordering === `-${field}` ? field : `-${field}`;
+  deliveries.page = 1;
+  busy(loadDeliveries);
+}
+
+function onDeliveryRowClick(event) {
+  const button = event.target.closest('.details-button');
+  const row = button && button.closest('tr[data-id]');
+  if (row) busy(() => openDelivery(Number(row.dataset.id), button));
+}
+
+/* one delivery: every field, and Retry / Cancel when 2835 and the state allow them */
+
+const inspector = { id: null, ticket: 0 };
+
+async function openDelivery(id, opener) {
+  const res = await request('GET', `${DELIVERIES}/${id}`);
+  if (!res.ok) {
+    reportFailure(res, null, MSG.deliveryGone);
+    if (res.status === 404) await loadDeliveries();
+    return;
+  }
+  const dialog = $('#delivery-dialog');
+  if (dialog.open) return;
+  setLine($('#delivery-result'), '');
+  fillDelivery(res.data);
+  inspector.id = id;
+  inspector.ticket = openDialog(dialog, opener, '#delivery-heading');
+}
+
+function fillDelivery(delivery) {
+  $('#delivery-heading').textContent = `Delivery ${delivery.id}`;
+  fillBadge($('#delivery-badge'), delivery.status);
+  const notifier = delivery.notifier === null ? notifierLabel(delivery) : `${delivery.notifier_name} (#${delivery.notifier})`;
+  const list = (items) => (items && items.length ? items.join(', ') : null);
+  const texts = {
+    notifier,
+    to: list(delivery.to),
+    cc: list(delivery.cc),
+    bcc: list(delivery.bcc),
+    subject: delivery.subject || null,
+    message_id: delivery.message_id || null,
+    attempts: String(delivery.attempts),
+    last_error: delivery.last_error,
+    last_reply_code: delivery.last_reply_code === null ? null : String(delivery.last_reply_code),
+    requested_by: delivery.requested_by || null,
+  };
+  for (const [field, text] of Object.entries(texts)) showDetail(field, text);
+  for (const field of ['next_attempt_at', 'created_at', 'updated_at', 'sent_at']) {
+    const iso = delivery[field];
+    if (!iso) {
+      showDetail(field, null);
+      continue;
+    }
+    const time = document.createElement('time');
+    fillTime(time, iso);
+    $(`#detail-${field}`).replaceChildren(time);
+  }
+  const mayAct = can(PERM.send);
+  setActionShown($('#delivery-retry'), mayAct && RETRYABLE.includes(delivery.status));
+  setActionShown($('#delivery-cancel'), mayAct && CANCELLABLE.includes(delivery.status));
+}
+
+/** A value, or a muted "none" so an empty field still reads as a sentence. */
+function showDetail(field, text) {
+  const dd = $(`#detail-${field}`);
+  dd.classList.toggle('none', text === null || text === undefined || text === '');
+  dd.textContent = dd.classList.contains('none') ? 'none' : text;
+}
+
+/** Hides Retry or Cancel without losing keyboard focus inside the dialog. */
+function setActionShown(button, shown) {
+  const hadFocus = document.activeElement === button;
+  button.hidden = !shown;
+  if (hadFocus && !shown) $('#delivery-close').focus();
+}
+
+function onDeliveryAction(kind) {
+  const button = kind === 'retry' ? $('#delivery-retry') : $('#delivery-cancel');
+  busy(() => withSubmitLock(button, () => deliveryAction(kind)));
+}
+
+async function deliveryAction(kind) {
+  const { id, ticket } = inspector;
+  const dialog = $('#delivery-dialog');
+  const result = $('#delivery-result');
+  say('');
+  setLine(result, kind === 'retry' ? 'Queueing again…' : 'Cancelling…');
+  const res = await request('POST', `${DELIVERIES}/${id}/${kind}`);
+  const open = stillOpen(dialog, ticket);
+  if (open) setLine(result, '');
+  if (res.ok) {
+    const text = kind === 'retry' ? `Delivery ${id} is queued again.` : `Delivery ${id} is cancelled.`;
+    if (open) {
+      fillDelivery(res.data);
+      setLine(result, text, 'ok');
+    }
+    say(text, 'ok');
+  } else if (res.status === 409) {
+    // The state changed under us (a worker sent it, say): the API's sentence, then the news.
+    const text = res.data && typeof res.data.detail === 'string' ? res.data.detail : sentence(res);
+    say(text, 'error');
+    if (open) setLine(result, text, 'error');
+    const fresh = await request('GET', `${DELIVERIES}/${id}`);
+    if (fresh.ok && stillOpen(dialog, ticket)) fillDelivery(fresh.data);
+  } else {
+    if (res.status === 404 && open) dialog.close();
+    reportFailure(res, open && res.status !== 404 ? result : null, MSG.deliveryGone);
+  }
+  if (state.token && res.status !== 401) await loadDeliveries();
 }
 
 /* ---------- wiring ---------- */
@@ -948,6 +1352,35 @@ function bindEvents() {
   bindDialog('#confirm-dialog', '#confirm-cancel');
   bindDialog('#test-dialog', '#test-close');
   bindDialog('#send-dialog', '#send-close');
+  $('#send-delivery-link').addEventListener('click', onDeliveryLinkClick);
+  $('#view-nav').addEventListener('click', onNavClick);
+  window.addEventListener('popstate', onHistoryMove);
+  $('#deliveries-refresh').addEventListener('click', () => busy(loadDeliveries));
+  $('#filter-notifier').addEventListener('change', applyFilters);
+  $('#filter-status').addEventListener('change', applyFilters);
+  $('#filter-notifier-id').addEventListener('change', applyFilters);
+  $('#delivery-filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    applyFilters();
+  });
+  $('#filter-clear').addEventListener('click', clearFilters);
+  $('#delivery-table thead').addEventListener('click', onDeliverySortClick);
+  $('#delivery-rows').addEventListener('click', onDeliveryRowClick);
+  $('#delivery-prev').addEventListener('click', () => goToDeliveryPage(-1));
+  $('#delivery-next').addEventListener('click', () => goToDeliveryPage(1));
+  $('#delivery-page-size').addEventListener('change', () => {
+    deliveries.pageSize = Number($('#delivery-page-size').value) || 20;
+    deliveries.page = 1;
+    busy(loadDeliveries);
+  });
+  $('#delivery-retry').addEventListener('click', () => onDeliveryAction('retry'));
+  $('#delivery-cancel').addEventListener('click', () => onDeliveryAction('cancel'));
+  bindDialog('#delivery-dialog', '#delivery-close');
+}
+
+function goToDeliveryPage(delta) {
+  deliveries.page = Math.max(1, deliveries.page + delta);
+  busy(loadDeliveries);
 }
 
 /** Resumes a session kept in this tab, or asks for a token. */
