@@ -46,7 +46,11 @@
 # `wrk -c16` posts to that notifier's /send for --duration (row "POST send", target
 # ">=70% of sink", not a /healthz ratio), and the sink must have received as many
 # messages as wrk saw 200s (plus at most the sends in flight when wrk stopped), else
-# MISMATCH (exit status 1). The server bounds one notifier's SMTP connections
+# MISMATCH (exit status 1). Then queued sends: the same wrk run with
+# `Prefer: respond-async` (row "POST send, queued (202)"), and the wait until the sink has
+# every one of them (row "queued -> sent (workers)": deliveries/s from the first POST to
+# the last message, target ">=70% of sink"; the drain time after wrk stopped is printed
+# under the table; fewer messages than 202s within 120 s is a MISMATCH). The server bounds one notifier's SMTP connections
 # (smtp.max_connections_per_notifier, 4): try NOTIFIER__SMTP__MAX_CONNECTIONS_PER_NOTIFIER=64.
 #
 # Quick smoke run:  bench/run.sh --duration 1s --warmup 1s --notifiers 50 --no-build
@@ -326,6 +330,8 @@ declare -A TITLE=(
   [unauth]="GET list, no auth (401)"
   [sink]="SMTP sink (smtplib, 4 conn)"
   [send]="POST send (1 notifier)"
+  [queued]="POST send, queued (202)"
+  [drain]="queued -> sent (workers)"
 )
 declare -A TARGET=(
   [healthz]="ceiling"
@@ -336,6 +342,8 @@ declare -A TARGET=(
   [unauth]=">=80%, p99<5ms"
   [sink]="baseline"
   [send]=">=70% of sink"
+  [queued]="0 non-2xx"
+  [drain]=">=70% of sink"
 )
 
 field() { # "BENCH k=v ..." key -> v (empty when absent)
@@ -562,6 +570,7 @@ verdict() { # label scenario
   case "$sc" in
     create2 | patch2) two_verdict "$label" "$sc"; return 0 ;;
     send) send_verdict "$label"; return 0 ;;
+    drain) drain_verdict "$label"; return 0 ;;
   esac
   base=${RES[$label/healthz/rps]}
   ratio=$(awk -v a="${RES[$label/$sc/rps]}" -v b="$base" 'BEGIN { print (b > 0 ? a / b : 0) }')
@@ -574,6 +583,7 @@ verdict() { # label scenario
     list) min=0.30; p99max=5 ;;
     unauth) min=0.80; p99max=5 ;;
     create | patch) min=0.10; zero_bad=1 ;;
+    queued) min=0; zero_bad=1 ;;
   esac
   awk -v r="$ratio" -v m="$min" 'BEGIN { exit !(r < m) }' && miss+="ratio "
   [ -n "$p99max" ] && awk -v p="$p99" -v m="$p99max" 'BEGIN { exit !(p >= m) }' && miss+="p99 "
@@ -590,6 +600,7 @@ print_table() { # label with_targets
     # send: the sink's own capacity, measured just before, as the row above it.
     [ "$sc" = send ] && [ -n "${RES[$label/sink/rps]:-}" ] && rows+=(sink)
     rows+=("$sc")
+    [ "$sc" = send ] && [ -n "${RES[$label/queued/rps]:-}" ] && rows+=(queued drain)
     [ "$sc" = healthz ] && [ -n "$pgb" ] && rows+=(pgbench)
     # With --db: both instances at once, next to the one-instance row.
     [ -n "${RES[$label/${sc}2/rps]:-}" ] && rows+=("${sc}2")
@@ -609,7 +620,7 @@ print_table() { # label with_targets
     [ "$sc" = sink ] && bad_note="$bad_note (failed)"
     ratio_hlth=$(pct "${RES[$label/$sc/rps]}" "$base")
     # SMTP rows are bounded by the sink, not by HTTP: their ratio is to the sink (check).
-    case "$sc" in sink | send) ratio_hlth=- ;; esac
+    case "$sc" in sink | send | drain) ratio_hlth=- ;; esac
     printf "%-${w}s %10.0f %9.2f %9.2f %12s %7s %8s" "${TITLE[$sc]}" "${RES[$label/$sc/rps]}" \
       "${RES[$label/$sc/p50_ms]}" "${RES[$label/$sc/p99_ms]}" "$bad_note" \
       "${RES[$label/$sc/socket_errors]}" "$ratio_hlth"
@@ -629,6 +640,7 @@ print_table() { # label with_targets
   echo "after create: ${RES[$label/count_check]:-(create not run)}"
   [ -n "${RES[$label/count_check2]:-}" ] && echo "after create, 2 instances: ${RES[$label/count_check2]}"
   [ -n "${RES[$label/send_check]:-}" ] && echo "after send: ${RES[$label/send_check]}"
+  [ -n "${RES[$label/drain_check]:-}" ] && echo "after queued sends: ${RES[$label/drain_check]}"
   echo "peak RSS (VmHWM): ${RES[$label/rss]}"
   echo "server log: ${RES[$label/log]}"
   [ -n "${RES[$label/log2]:-}" ] && echo "server log, 2nd instance: ${RES[$label/log2]}"
@@ -872,10 +884,50 @@ measure_send() { # label base_url token
     RES[$label/send_check]="MISMATCH: the sink received $received messages, wrk saw $ok 200s ($inflight sends were in flight when wrk stopped)"
     COUNT_FAILED=1
   fi
+  measure_queued "$label" "$url" "$token"
   # Gone again, so the stored counts the create checks expect stay as they were.
   curl -fsS -o /dev/null --max-time 30 -X DELETE -H "Authorization: Token $token" "$url$API/$SEND_ID" ||
     echo "bench: could not delete the send notifier $SEND_ID" >&2
   SEND_ID=""
+}
+
+# Queued sends: wrk -c16 posts with `Prefer: respond-async` for --duration (row "queued":
+# the 202s), then the wait until the sink has every accepted message (row "drain":
+# deliveries/s from the first POST to the last message at the sink, i.e. the rate the
+# workers sustained, and the queue's drain time after wrk stopped).
+measure_queued() { # label base_url token
+  local label=$1 url=$2 token=$3 before t0 t_wrk t1 accepted got=0 _
+  echo "  send: queued sends (Prefer: respond-async) to the same notifier, then the queue's drain"
+  before=$(sink_count_settled)
+  t0=$(date +%s.%N)
+  BENCH_PREFER_ASYNC=1 run_wrk "$label" queued send.lua / "$url" "$token" "$SEND_CONNS"
+  t_wrk=$(date +%s.%N)
+  accepted=${RES[$label/queued/status_202]:-0}
+  for _ in $(seq 1200); do
+    got=$(($(sink_count) - before))
+    [ "$got" -ge "$accepted" ] && break
+    sleep 0.1
+  done
+  t1=$(date +%s.%N)
+  RES[$label/drain/rps]=$(awk -v n="$got" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b > a ? n / (b - a) : 0) }')
+  RES[$label/drain/p50_ms]=0
+  RES[$label/drain/p99_ms]=0
+  RES[$label/drain/socket_errors]=-
+  RES[$label/drain/bad]=$((accepted > got ? accepted - got : 0))
+  RES[$label/drain_check]=$(awk -v n="$got" -v a="$accepted" -v w="$t_wrk" -v e="$t1" \
+    'BEGIN { printf "%d of %d queued sends at the sink; the queue drained %.1f s after wrk stopped", n, a, e - w }')
+  [ "$got" -ge "$accepted" ] || { RES[$label/drain_check]="MISMATCH: ${RES[$label/drain_check]}"; COUNT_FAILED=1; }
+}
+
+# The queue's drain against the sink's capacity, as the synchronous sends.
+drain_verdict() { # label
+  local label=$1 share
+  share=$(pct "${RES[$label/drain/rps]}" "${RES[$label/sink/rps]}")
+  if awk -v a="${RES[$label/drain/rps]}" -v b="${RES[$label/sink/rps]}" 'BEGIN { exit !(b > 0 && a / b >= 0.70) }'; then
+    echo "ok $share"
+  else
+    echo "MISS(ratio) $share"
+  fi
 }
 
 send_verdict() { # label

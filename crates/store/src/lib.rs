@@ -12,6 +12,9 @@
 //!                          │     ├─ writer     persistence::Writer (SQLite: group commit)
 //!                          │     └─ hooks      told of every write (the mailer forgets its
 //!                          │                   pooled connections for that notifier)
+//!                          ├─ deliveries       the outbox's rows: create · claim · record ·
+//!                          │                   get · page · retry · cancel · purge (uncached:
+//!                          │                   every attempt changes them)
 //!                          ├─ principals       token → principal, under the auth epoch
 //!                          ├─ idempotency      Idempotency-Key claims and kept answers
 //!                          │                   (database only: they must hold across instances)
