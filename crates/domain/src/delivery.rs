@@ -74,7 +74,8 @@ pub struct Delivery {
 /// The list's parameters: DRF pagination, exact filters and a one-field ordering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryQuery {
-    pub page: u64,
+    /// `None` means `page=last`.
+    pub page: Option<u64>,
     pub page_size: u64,
     pub notifier: Option<i64>,
     pub status: Option<DeliveryStatus>,
@@ -129,9 +130,10 @@ impl DeliveryQuery {
             }
         });
         let page = match get("page") {
-            None => 1,
+            None => Some(1),
+            Some("last") => None,
             Some(text) => match text.parse::<i64>() {
-                Ok(n) if n >= 1 => n.unsigned_abs(),
+                Ok(n) if n >= 1 => Some(n.unsigned_abs()),
                 _ => return Err(DeliveryQueryError::Page(InvalidPage)),
             },
         };
@@ -189,7 +191,8 @@ mod tests {
     #[test]
     fn defaults_are_newest_first_page_one() {
         let q = query(&[]).unwrap();
-        assert_eq!(q.page, 1);
+        assert_eq!(q.page, Some(1));
+        assert_eq!(query(&[("page", "last")]).unwrap().page, None);
         assert_eq!(q.page_size, DEFAULT_PAGE_SIZE);
         assert_eq!(q.ordering, DeliveryOrder::CreatedAt(Direction::Descending));
         assert_eq!((q.notifier, q.status), (None, None));

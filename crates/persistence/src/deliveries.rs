@@ -312,11 +312,12 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Delivery> {
     to_domain(model)
 }
 
-/// One page of the list and the count of all matching deliveries.
+/// One page of the list: its number, the count of all matching deliveries, and its
+/// deliveries; `None` when the page is past the last (the first page always exists).
 pub async fn page(
     db: &impl ConnectionTrait,
     query: &DeliveryQuery,
-) -> Result<(u64, Vec<Delivery>)> {
+) -> Result<Option<(u64, u64, Vec<Delivery>)>> {
     let mut select = Entity::find();
     if let Some(notifier) = query.notifier {
         select = select.filter(Column::NotifierId.eq(notifier));
@@ -325,6 +326,11 @@ pub async fn page(
         select = select.filter(Column::Status.eq(status.as_str()));
     }
     let count = select.clone().count(db).await?;
+    let last = Ord::max(count.div_ceil(query.page_size), 1);
+    let number = query.page.unwrap_or(last);
+    if number > last {
+        return Ok(None);
+    }
     // Ids follow creation order, so they break created_at's ties the same way.
     let (column, direction) = match query.ordering {
         DeliveryOrder::CreatedAt(direction) => (Column::CreatedAt, direction),
@@ -337,12 +343,12 @@ pub async fn page(
     let models = select
         .order_by(column, order.clone())
         .order_by(Column::Id, order)
-        .offset((query.page - 1).saturating_mul(query.page_size))
+        .offset((number - 1) * query.page_size)
         .limit(query.page_size)
         .all(db)
         .await?;
     let deliveries = models.into_iter().map(to_domain).collect::<Result<_>>()?;
-    Ok((count, deliveries))
+    Ok(Some((number, count, deliveries)))
 }
 
 /// Deletes up to `limit` finished deliveries last changed before `before`; how many went.

@@ -67,14 +67,12 @@ impl DeliveryStore {
         deliveries::get(&self.db, id).await.map_err(not_found)
     }
 
-    /// One page and the count of all matching; a page past the last is an error, as DRF's.
-    pub async fn page(&self, query: &DeliveryQuery) -> Result<(u64, Vec<Delivery>)> {
-        let (count, page) = deliveries::page(&self.db, query).await?;
-        let last_page = count.div_ceil(query.page_size).max(1);
-        if query.page > last_page {
-            return Err(Error::PageOutOfRange);
-        }
-        Ok((count, page))
+    /// One page: its number, the count of all matching, and its deliveries; a page past
+    /// the last is an error, as DRF's.
+    pub async fn page(&self, query: &DeliveryQuery) -> Result<(u64, u64, Vec<Delivery>)> {
+        deliveries::page(&self.db, query)
+            .await?
+            .ok_or(Error::PageOutOfRange)
     }
 
     /// A failed or deferred delivery, queued again now with a fresh round of attempts.

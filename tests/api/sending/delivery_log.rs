@@ -98,6 +98,15 @@ async fn the_log_lists_filters_orders_and_pages(backend: Backend) {
         app.url(&format!("{DELIVERIES}?ordering=id&page_size=3"))
     );
     assert_detail(&beyond, 404, "Invalid page.");
+    let last = app
+        .get(
+            &format!("{DELIVERIES}?page_size=3&ordering=id&page=last"),
+            token,
+        )
+        .await;
+    assert_eq!(ids(&last), queued[3..]);
+    let huge = format!("{DELIVERIES}?page={}&page_size=100", i64::MAX);
+    assert_detail(&app.get(&huge, token).await, 404, "Invalid page.");
 
     let bad = app
         .get(&format!("{DELIVERIES}?notifier=x&status=lost"), token)

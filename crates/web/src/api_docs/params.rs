@@ -54,7 +54,11 @@ pub struct DeliveryListParams;
 impl IntoParams for DeliveryListParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         vec![
-            query("page", u32::schema(), Some("Page number from 1.")),
+            query(
+                "page",
+                String::schema(),
+                Some("Page number from 1, or `last`."),
+            ),
             query(
                 "page_size",
                 u32::schema(),

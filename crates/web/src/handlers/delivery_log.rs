@@ -32,9 +32,9 @@ pub async fn list(
         DeliveryQueryError::Page(_) => ApiError::InvalidPage,
         DeliveryQueryError::Filters(errors) => ApiError::Validation(errors),
     })?;
-    let (count, deliveries) = state.store.deliveries.page(&query).await?;
+    let (number, count, deliveries) = state.store.deliveries.page(&query).await?;
     let num_pages = count.div_ceil(query.page_size).max(1);
-    let (next, previous) = neighbour_links(&req, query.page, num_pages);
+    let (next, previous) = neighbour_links(&req, number, num_pages);
     Ok(HttpResponse::Ok().json(DeliveryPageResponse {
         count,
         next,
