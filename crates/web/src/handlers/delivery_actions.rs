@@ -12,7 +12,7 @@ use crate::{ApiError, AppState};
 
 /// A failed or deferred delivery is queued again now, with a fresh round of attempts.
 #[utoipa::path(
-    post, path = RETRY_PATH, tag = "deliveries",
+    post, path = RETRY_PATH, tag = "deliveries", operation_id = "retry_delivery",
     params(("id" = i64, Path, description = "The delivery's id")),
     responses(
         (status = 200, description = "Queued again", body = DeliveryResponse),
@@ -33,7 +33,7 @@ pub async fn retry(
 
 /// A queued or deferred delivery is cancelled; its text is erased.
 #[utoipa::path(
-    post, path = CANCEL_PATH, tag = "deliveries",
+    post, path = CANCEL_PATH, tag = "deliveries", operation_id = "cancel_delivery",
     params(("id" = i64, Path, description = "The delivery's id")),
     responses(
         (status = 200, description = "Cancelled", body = DeliveryResponse),

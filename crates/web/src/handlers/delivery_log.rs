@@ -13,7 +13,7 @@ use crate::{ApiError, AppState};
 /// List deliveries (permission 2836): newest first by default, filtered by notifier and
 /// status, paginated as notifiers are.
 #[utoipa::path(
-    get, path = DELIVERIES_PATH, tag = "deliveries",
+    get, path = DELIVERIES_PATH, tag = "deliveries", operation_id = "list_deliveries",
     params(DeliveryListParams),
     responses(
         (status = 200, description = "One page of deliveries", body = DeliveryPageResponse),
@@ -45,7 +45,7 @@ pub async fn list(
 
 /// One delivery (permission 2836).
 #[utoipa::path(
-    get, path = DELIVERY_PATH, tag = "deliveries",
+    get, path = DELIVERY_PATH, tag = "deliveries", operation_id = "retrieve_delivery",
     params(("id" = i64, Path, description = "The delivery's id")),
     responses(
         (status = 200, description = "The delivery", body = DeliveryResponse),

@@ -36,6 +36,25 @@ fn every_reference_resolves() {
     }
 }
 
+#[test]
+fn operation_ids_are_unique() {
+    let document = document_json();
+    let mut seen = BTreeSet::new();
+    for (path, operations) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in operations.as_object().into_iter().flatten() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(!id.is_empty(), "{method} {path} has no operationId");
+            assert!(
+                seen.insert(id.clone()),
+                "{id} names two operations ({method} {path})"
+            );
+        }
+    }
+}
+
 fn collect_references(value: &Value, into: &mut Vec<String>) {
     match value {
         Value::Object(object) => {
