@@ -466,3 +466,6 @@ fn corrupt(what: &str) -> Error {
         "a delivery row holds an unreadable {what}"
     )))
 }
+
+#[cfg(test)]
+mod tests;
