@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use notifier_store::Claimed;
+use notifier_store::{Claimed, Outcome};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -14,6 +14,8 @@ use crate::attempt::{attempt, outcome, unsendable};
 /// delivery first: the delay before a delivery queued by another instance, or come due
 /// by its back-off, is picked up.
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// Outcomes one worker may have waiting to be recorded before it claims again.
+const MAX_PENDING_RECORDS: usize = 4;
 /// After a database error, before the next claim.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
 /// Between retention sweeps, and the most rows one delete takes.
@@ -47,10 +49,22 @@ impl Workers {
 
 async fn work(outbox: Outbox, mut stopped: watch::Receiver<bool>) {
     let inner = &outbox.inner;
+    // Outcomes being recorded: a worker moves on to its next claim meanwhile (the record
+    // is fenced by the claim, so it cannot be confused with a later one), and waits for
+    // them all before it ends.
+    let mut records = JoinSet::new();
     while !*stopped.borrow() {
+        while records.try_join_next().is_some() {}
+        // A slow database holds the worker back rather than piling up records.
+        while records.len() >= MAX_PENDING_RECORDS {
+            records.join_next().await;
+        }
         let pause = match inner.store.deliveries.claim(inner.options.lease).await {
             Ok(Some(claimed)) => {
-                deliver(&outbox, claimed).await;
+                if let Some(decided) = deliver(&outbox, &claimed).await {
+                    let outbox = outbox.clone();
+                    records.spawn(async move { record(&outbox, &claimed, decided).await });
+                }
                 continue;
             }
             Ok(None) => IDLE_POLL,
@@ -65,12 +79,13 @@ async fn work(outbox: Outbox, mut stopped: watch::Receiver<bool>) {
             _ = stopped.changed() => {}
         }
     }
+    while records.join_next().await.is_some() {}
 }
 
-/// One attempt of a claimed delivery, recorded.
-async fn deliver(outbox: &Outbox, claimed: Claimed) {
+/// One attempt of a claimed delivery: what to record, or `None` to leave it claimed
+/// (due again when its lease ends).
+async fn deliver(outbox: &Outbox, claimed: &Claimed) -> Option<Outcome> {
     let inner = &outbox.inner;
-    let deliveries = &inner.store.deliveries;
     let Claimed {
         delivery,
         content,
@@ -81,14 +96,13 @@ async fn deliver(outbox: &Outbox, claimed: Claimed) {
             Ok(notifier) => Some(notifier),
             Err(notifier_store::Error::NotFound) => None,
             Err(e) => {
-                // Left as claimed: due again when its lease ends.
                 log::warn!("delivery={} cannot read its notifier: {e}", delivery.id);
-                return;
+                return None;
             }
         },
         None => None,
     };
-    let decided = match (notifier, content) {
+    Some(match (notifier, content) {
         (None, _) => unsendable("the notifier was deleted"),
         (Some(_), None) => unsendable("the message text is no longer stored"),
         (Some(notifier), Some(content)) => {
@@ -96,19 +110,25 @@ async fn deliver(outbox: &Outbox, claimed: Claimed) {
                 &inner.mailer,
                 &inner.counters,
                 &notifier,
-                &delivery,
-                content,
+                delivery,
+                content.clone(),
             )
             .await;
-            outcome(
-                &result,
-                round_attempts,
-                inner.options.max_attempts,
-                deliveries.now(),
-            )
+            let now = inner.store.deliveries.now();
+            outcome(&result, *round_attempts, inner.options.max_attempts, now)
         }
-    };
-    match deliveries.record(&delivery, decided).await {
+    })
+}
+
+async fn record(outbox: &Outbox, claimed: &Claimed, decided: Outcome) {
+    let delivery = &claimed.delivery;
+    match outbox
+        .inner
+        .store
+        .deliveries
+        .record(delivery, decided)
+        .await
+    {
         Ok(Some(_)) => {}
         Ok(None) => log::warn!(
             "delivery={} outlasted its lease; the outcome recorded by the worker that took it over stands",
