@@ -49,37 +49,76 @@ impl Workers {
 
 async fn work(outbox: Outbox, mut stopped: watch::Receiver<bool>) {
     let inner = &outbox.inner;
-    // Outcomes being recorded: a worker moves on to its next claim meanwhile (the record
-    // is fenced by the claim, so it cannot be confused with a later one), and waits for
-    // them all before it ends.
+    // Outcomes being recorded: a worker moves on while the last outcome is written (the
+    // record is fenced by its claim, so it cannot be confused with a later one), and
+    // waits for them all before it ends.
     let mut records = JoinSet::new();
-    while !*stopped.borrow() {
+    // The next delivery, claimed while the current one was being sent, so that the SMTP
+    // connection does not sit idle during the claim's round trip.
+    let mut next: Option<Claimed> = None;
+    loop {
         while records.try_join_next().is_some() {}
         // A slow database holds the worker back rather than piling up records.
         while records.len() >= MAX_PENDING_RECORDS {
             records.join_next().await;
         }
-        let pause = match inner.store.deliveries.claim(inner.options.lease).await {
-            Ok(Some(claimed)) => {
-                if let Some(decided) = deliver(&outbox, &claimed).await {
-                    let outbox = outbox.clone();
-                    records.spawn(async move { record(&outbox, &claimed, decided).await });
+        if *stopped.borrow() {
+            break;
+        }
+        let current = match next.take() {
+            Some(claimed) => claimed,
+            None => match inner.store.deliveries.claim(inner.options.lease).await {
+                Ok(Some(claimed)) => claimed,
+                Ok(None) => {
+                    idle(&outbox, &mut stopped, IDLE_POLL).await;
+                    continue;
                 }
-                continue;
+                Err(e) => {
+                    log::warn!("delivery worker cannot claim: {e}");
+                    idle(&outbox, &mut stopped, ERROR_PAUSE).await;
+                    continue;
+                }
+            },
+        };
+        let claim_next = async {
+            if *stopped.borrow() {
+                return None;
             }
-            Ok(None) => IDLE_POLL,
-            Err(e) => {
-                log::warn!("delivery worker cannot claim: {e}");
-                ERROR_PAUSE
+            match inner.store.deliveries.claim(inner.options.lease).await {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    log::warn!("delivery worker cannot claim: {e}");
+                    None
+                }
             }
         };
-        tokio::select! {
-            _ = inner.queued.notified() => {}
-            _ = tokio::time::sleep(pause) => {}
-            _ = stopped.changed() => {}
+        let (decided, claimed_next) = tokio::join!(deliver(&outbox, &current), claim_next);
+        next = claimed_next;
+        if let Some(decided) = decided {
+            let outbox = outbox.clone();
+            records.spawn(async move { record(&outbox, &current, decided).await });
+        }
+    }
+    // Stopping: a delivery claimed ahead goes back to the queue at once rather than
+    // waiting out its lease.
+    if let Some(unsent) = next {
+        if let Err(e) = inner.store.deliveries.release(&unsent.delivery).await {
+            log::warn!(
+                "delivery={} claimed but not attempted; due again when its lease ends: {e}",
+                unsent.delivery.id
+            );
         }
     }
     while records.join_next().await.is_some() {}
+}
+
+/// Waits for a delivery queued here, the pause, or the stop.
+async fn idle(outbox: &Outbox, stopped: &mut watch::Receiver<bool>, pause: Duration) {
+    tokio::select! {
+        _ = outbox.inner.queued.notified() => {}
+        _ = tokio::time::sleep(pause) => {}
+        _ = stopped.changed() => {}
+    }
 }
 
 /// One attempt of a claimed delivery: what to record, or `None` to leave it claimed

@@ -229,6 +229,33 @@ pub async fn record(
         .transpose()
 }
 
+/// Gives back a claim no attempt was made for (a worker stopping with its next delivery
+/// claimed): due now again, its attempt counts as not made. `false` when the claim had
+/// lapsed meanwhile.
+pub async fn release(writer: &Writer, claimed: &Delivery, now: DateTime<Utc>) -> Result<bool> {
+    let now = now.trunc_subsecs(6);
+    let mut update = Entity::update_many()
+        .col_expr(Column::Status, Expr::val(DeliveryStatus::Queued.as_str()))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
+        .col_expr(
+            Column::RoundAttempts,
+            Expr::col(Column::RoundAttempts).sub(1),
+        )
+        .col_expr(Column::DueAt, Expr::val(now))
+        .col_expr(Column::UpdatedAt, Expr::val(now))
+        .filter(Column::Id.eq(claimed.id))
+        .filter(Column::Status.eq(DeliveryStatus::Sending.as_str()))
+        .filter(Column::Attempts.eq(i32::try_from(claimed.attempts).unwrap_or(i32::MAX)))
+        .into_query();
+    update.returning_col(Column::Id);
+    Ok(returned_id(writer, writer.backend().build(&update)).await?)
+}
+
+async fn returned_id(writer: &Writer, statement: sea_orm::Statement) -> Result<bool> {
+    let written = writer.execute(statement).await.map_err(Error::from)?;
+    Ok(!written.rows.is_empty())
+}
+
 /// Why a retry or a cancel changed nothing.
 #[derive(Debug)]
 pub enum Refused {

@@ -63,6 +63,12 @@ impl DeliveryStore {
         Ok(deliveries::record(&self.writer, claimed, outcome, now).await?)
     }
 
+    /// Gives back a claim no attempt was made for; false when it had lapsed.
+    pub async fn release(&self, claimed: &Delivery) -> Result<bool> {
+        let now = self.clock.utc_now();
+        Ok(deliveries::release(&self.writer, claimed, now).await?)
+    }
+
     pub async fn get(&self, id: i64) -> Result<Delivery> {
         deliveries::get(&self.db, id).await.map_err(not_found)
     }

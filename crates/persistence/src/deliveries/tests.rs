@@ -155,3 +155,25 @@ async fn retention_deletes_only_old_finished_deliveries() {
         DeliveryStatus::Cancelled
     );
 }
+
+#[tokio::test]
+async fn a_released_claim_is_due_again_with_its_attempt_uncounted() {
+    let (_dir, db, writer, secrets) = sqlite().await;
+    let now = Utc::now().trunc_subsecs(6);
+    let queued = queued(&writer, &secrets, "m", now).await;
+    let claimed = claim(&writer, &secrets, now, now + Duration::seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert!(release(&writer, &claimed.delivery, now).await.unwrap());
+    assert!(!release(&writer, &claimed.delivery, now).await.unwrap());
+
+    let back = get(&db, queued.id).await.unwrap();
+    assert_eq!((back.status, back.attempts), (DeliveryStatus::Queued, 0));
+    let again = claim(&writer, &secrets, now, now + Duration::seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.delivery.id, again.round_attempts), (queued.id, 1));
+}
