@@ -8,8 +8,8 @@ use notifier_mailer::{MailError, Mailer, new_message_id};
 use notifier_store::{Content, NewDelivery, Recipients, Store};
 use tokio::sync::Notify;
 
+use crate::DeliveryCounters;
 use crate::attempt::{attempt, outcome};
-use crate::{DeliveryCounters, Workers};
 
 /// The `[delivery]` settings.
 #[derive(Debug, Clone)]
@@ -134,11 +134,6 @@ impl Outbox {
         let delivery = self.inner.store.deliveries.retry(id).await?;
         self.inner.queued.notify_one();
         Ok(delivery)
-    }
-
-    /// Starts this instance's workers and the retention sweep.
-    pub fn start_workers(&self) -> Workers {
-        Workers::start(self.clone())
     }
 }
 

@@ -29,7 +29,8 @@ pub struct Workers {
 }
 
 impl Workers {
-    pub(crate) fn start(outbox: Outbox) -> Self {
+    /// Starts this instance's workers and the retention sweep over `outbox`'s queue.
+    pub fn start(outbox: Outbox) -> Self {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         for _ in 0..outbox.inner.options.workers {
@@ -101,13 +102,13 @@ async fn work(outbox: Outbox, mut stopped: watch::Receiver<bool>) {
     }
     // Stopping: a delivery claimed ahead goes back to the queue at once rather than
     // waiting out its lease.
-    if let Some(unsent) = next {
-        if let Err(e) = inner.store.deliveries.release(&unsent.delivery).await {
-            log::warn!(
-                "delivery={} claimed but not attempted; due again when its lease ends: {e}",
-                unsent.delivery.id
-            );
-        }
+    if let Some(unsent) = next
+        && let Err(e) = inner.store.deliveries.release(&unsent.delivery).await
+    {
+        log::warn!(
+            "delivery={} claimed but not attempted; due again when its lease ends: {e}",
+            unsent.delivery.id
+        );
     }
     while records.join_next().await.is_some() {}
 }

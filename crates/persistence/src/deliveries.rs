@@ -248,7 +248,7 @@ pub async fn release(writer: &Writer, claimed: &Delivery, now: DateTime<Utc>) ->
         .filter(Column::Attempts.eq(i32::try_from(claimed.attempts).unwrap_or(i32::MAX)))
         .into_query();
     update.returning_col(Column::Id);
-    Ok(returned_id(writer, writer.backend().build(&update)).await?)
+    returned_id(writer, writer.backend().build(&update)).await
 }
 
 async fn returned_id(writer: &Writer, statement: sea_orm::Statement) -> Result<bool> {

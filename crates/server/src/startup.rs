@@ -69,7 +69,7 @@ impl Application {
             delivery_options(&settings),
             metrics.delivery_counters(),
         );
-        let workers = outbox.start_workers();
+        let workers = Workers::start(outbox.clone());
         let state = web::Data::new(AppState {
             store,
             body_limit: settings.server.body_limit,
