@@ -312,6 +312,25 @@ async fn no_settings_and_unknown_notifiers_are_told_apart(backend: Backend) {
     );
     let resp = app.patch_json(&dkim_path(id), &json!({}), token).await;
     assert_status(&resp, 405);
+    // OPTIONS: DRF-style metadata for admins, with the same Allow.
+    let resp = app
+        .send(
+            app.request(reqwest::Method::OPTIONS, &dkim_path(id))
+                .header("Authorization", token_header(token)),
+        )
+        .await;
+    assert_status(&resp, 200);
+    assert_eq!(
+        resp.header("allow"),
+        Some("GET, PUT, DELETE, HEAD, OPTIONS")
+    );
+    let resp = app
+        .send(
+            app.request(reqwest::Method::HEAD, &dkim_path(id))
+                .header("Authorization", token_header(token)),
+        )
+        .await;
+    assert_status(&resp, 404);
 }
 
 async fn generated_keys_publish_their_record_and_leave_the_notifier_alone(backend: Backend) {
