@@ -14,6 +14,8 @@ mod m20261126_000006_track_notifier_changes;
 mod m20261202_000007_stripe_the_data_epoch;
 mod m20261202_000008_create_deliveries;
 mod m20261202_000009_create_idempotency_keys;
+// 10 is the notifier authentication table (another branch).
+mod m20261202_000011_create_notifier_dkim;
 
 pub struct Migrator;
 
@@ -30,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_stripe_the_data_epoch::Migration),
             Box::new(m20261202_000008_create_deliveries::Migration),
             Box::new(m20261202_000009_create_idempotency_keys::Migration),
+            Box::new(m20261202_000011_create_notifier_dkim::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ mod cors;
 mod create;
 mod dashboard;
 mod delete;
+mod dkim;
 mod hardening;
 mod health;
 mod idempotency;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -18,6 +18,10 @@ backend_tests!(
 async fn schema_and_served_routes_agree(backend: Backend) {
     let app = spawn_app(backend).await;
     let id = id_of(&app.create_named("described").await);
+    // With DKIM settings, so that its GET and DELETE answer something else than 404.
+    let dkim = json!({"domain": "example.com", "selector": "s", "algorithm": "ed25519-sha256"});
+    let path = format!("{}/dkim", notifier_path(id));
+    assert_status(&app.put_json(&path, &dkim, &app.admin_token).await, 200);
     let schema = app.get("/api/schema", "").await.json();
     let paths = schema["paths"].as_object().expect("paths");
     for (route, allow) in notifier_server_routes() {

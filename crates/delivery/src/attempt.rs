@@ -3,14 +3,14 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use notifier_domain::{Delivery, Notifier, backoff};
-use notifier_mailer::{MailError, Mailer, OutgoingMessage, SmtpSettings, TlsMode};
-use notifier_store::{Content, Outcome};
+use notifier_domain::{Delivery, Dkim, Notifier, backoff};
+use notifier_mailer::{DkimSettings, MailError, Mailer, OutgoingMessage, SmtpSettings, TlsMode};
+use notifier_store::{Content, Outcome, Store};
 
 use crate::DeliveryCounters;
 
-/// The SMTP settings a stored notifier describes.
-pub fn smtp_settings(notifier: &Notifier) -> SmtpSettings {
+/// The SMTP settings a stored notifier describes, with its DKIM settings when it signs.
+pub fn smtp_settings(notifier: &Notifier, dkim: Option<&Dkim>) -> SmtpSettings {
     SmtpSettings {
         host: notifier.host.clone(),
         port: notifier.port,
@@ -18,7 +18,21 @@ pub fn smtp_settings(notifier: &Notifier) -> SmtpSettings {
         password: notifier.password.expose().to_owned(),
         from_email: notifier.from_email.clone(),
         tls: TlsMode::from_flags(notifier.use_tls, notifier.use_ssl),
+        dkim: dkim.map(|d| DkimSettings {
+            domain: d.domain.clone(),
+            selector: d.selector.clone(),
+            private_key: d.private_key.expose().to_owned(),
+        }),
     }
+}
+
+/// Everything a send through `notifier` needs, its DKIM settings read afresh.
+pub async fn sending_settings(
+    store: &Store,
+    notifier: &Notifier,
+) -> notifier_store::Result<SmtpSettings> {
+    let dkim = store.dkim.signing(notifier.id).await?;
+    Ok(smtp_settings(notifier, dkim.as_ref()))
 }
 
 /// Sends the delivery's message through `notifier` once, with the delivery's Message-ID;
@@ -27,6 +41,7 @@ pub(crate) async fn attempt(
     mailer: &Mailer,
     counters: &DeliveryCounters,
     notifier: &Notifier,
+    settings: &SmtpSettings,
     delivery: &Delivery,
     content: Content,
 ) -> Result<String, MailError> {
@@ -41,9 +56,7 @@ pub(crate) async fn attempt(
         message_id: Some(delivery.message_id.clone()),
     };
     let started = Instant::now();
-    let result = mailer
-        .send(notifier.id, &smtp_settings(notifier), &message)
-        .await;
+    let result = mailer.send(notifier.id, settings, &message).await;
     let duration_ms = started.elapsed().as_millis();
     let (id, notifier_id, attempt) = (delivery.id, notifier.id, delivery.attempts);
     let recipients = delivery.to.len() + delivery.cc.len() + delivery.bcc.len();

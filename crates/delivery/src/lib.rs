@@ -29,7 +29,7 @@ mod counters;
 mod outbox;
 mod workers;
 
-pub use attempt::smtp_settings;
+pub use attempt::{sending_settings, smtp_settings};
 pub use counters::DeliveryCounters;
 pub use outbox::{DeliveryOptions, Outbox, SyncSend};
 pub use workers::Workers;

@@ -9,7 +9,7 @@ use notifier_store::{Content, NewDelivery, Recipients, Store};
 use tokio::sync::Notify;
 
 use crate::DeliveryCounters;
-use crate::attempt::{attempt, outcome};
+use crate::attempt::{attempt, outcome, sending_settings};
 
 /// The `[delivery]` settings.
 #[derive(Debug, Clone)]
@@ -87,9 +87,12 @@ impl Outbox {
             counters,
             ..
         } = &*self.inner;
+        // Read before anything is recorded: a database that cannot answer this records
+        // nothing either.
+        let settings = sending_settings(store, notifier).await?;
         let (new, content) = new_delivery(notifier, request, requested_by);
         let created = store.deliveries.create(new, Some(options.lease)).await?;
-        let result = attempt(mailer, counters, notifier, &created, content).await;
+        let result = attempt(mailer, counters, notifier, &settings, &created, content).await;
         let recorded = store
             .deliveries
             .record(

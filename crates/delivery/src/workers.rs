@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::Outbox;
-use crate::attempt::{attempt, outcome, unsendable};
+use crate::attempt::{attempt, outcome, sending_settings, unsendable};
 
 /// How long an idle worker waits before looking again, unless this instance queues a
 /// delivery first: the delay before a delivery queued by another instance, or come due
@@ -146,10 +146,21 @@ async fn deliver(outbox: &Outbox, claimed: &Claimed) -> Option<Outcome> {
         (None, _) => unsendable("the notifier was deleted"),
         (Some(_), None) => unsendable("the message text is no longer stored"),
         (Some(notifier), Some(content)) => {
+            let settings = match sending_settings(&inner.store, &notifier).await {
+                Ok(settings) => settings,
+                Err(e) => {
+                    log::warn!(
+                        "delivery={} cannot read its notifier's DKIM settings: {e}",
+                        delivery.id
+                    );
+                    return None;
+                }
+            };
             let result = attempt(
                 &inner.mailer,
                 &inner.counters,
                 &notifier,
+                &settings,
                 delivery,
                 content.clone(),
             )

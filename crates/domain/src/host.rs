@@ -8,7 +8,7 @@ pub(crate) fn is_valid_host(host: &str) -> bool {
     host.parse::<IpAddr>().is_ok() || is_dns_name(host)
 }
 
-fn is_dns_name(host: &str) -> bool {
+pub(crate) fn is_dns_name(host: &str) -> bool {
     let name = host.strip_suffix('.').unwrap_or(host);
     if name.is_empty() || name.len() > MAX_DNS_NAME_LENGTH {
         return false;

@@ -6,6 +6,7 @@
 
 mod coerce;
 mod delivery;
+pub mod dkim;
 mod email;
 mod error;
 mod host;
@@ -21,6 +22,7 @@ mod user;
 pub use delivery::{
     Delivery, DeliveryOrder, DeliveryQuery, DeliveryQueryError, DeliveryStatus, backoff,
 };
+pub use dkim::{Dkim, DkimAlgorithm, DkimInput, parse_dkim};
 pub use error::{FieldError, FieldErrors, messages};
 // Also at the crate root, where they were before `limits` gathered them.
 pub use limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RECIPIENTS};

@@ -75,6 +75,9 @@ pub enum MailError {
     InvalidAddress(String),
     #[error("invalid message: {0}")]
     InvalidMessage(String),
+    /// The notifier's DKIM settings could not sign the message.
+    #[error("DKIM signing failed: {0}")]
+    Dkim(String),
     #[error("invalid extra CA certificates: {0}")]
     BadCaFile(String),
     #[error("SMTP protocol error: {0}")]

@@ -9,6 +9,7 @@
 //! line per send.
 
 mod deadline;
+mod dkim;
 mod error;
 mod mailer;
 mod message;
@@ -18,6 +19,7 @@ mod session;
 mod settings;
 mod tls;
 
+pub use dkim::{DkimKey, DkimKeyError, DkimKeyType, DkimSettings, RSA_BITS, SIGNED_HEADERS};
 pub use error::{MailError, Result};
 /// The network type of [`MailerConfig`]'s address lists, so callers need no `ipnet` of
 /// their own.

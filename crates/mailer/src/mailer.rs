@@ -67,7 +67,13 @@ impl Mailer {
         let deadline = self.deadline();
         // Built before connecting so that a bad address costs no connection.
         let test = to
-            .map(|to| message::prepare(&settings.from_email, &message::test_message(to)))
+            .map(|to| {
+                message::prepare(
+                    &settings.from_email,
+                    &message::test_message(to),
+                    settings.dkim.as_ref(),
+                )
+            })
             .transpose()?;
         let mut conn = dialer.open(settings, &deadline).await?;
         let detail = match test {
@@ -100,7 +106,7 @@ impl Mailer {
     ) -> Result<String> {
         let Inner { dialer, pool, .. } = &*self.inner;
         let deadline = self.deadline();
-        let prepared = message::prepare(&settings.from_email, message)?;
+        let prepared = message::prepare(&settings.from_email, message, settings.dkim.as_ref())?;
         let fingerprint = pool.fingerprint(settings);
         let permits = pool.permits(notifier_id);
         // Held until this send is done with its connection (parked or closed).
@@ -162,6 +168,7 @@ mod tests {
             password: String::new(),
             from_email: "a@example.com".into(),
             tls: TlsMode::None,
+            dkim: None,
         };
         let message = OutgoingMessage::default();
         sendable(&mailer.send(1, &settings, &message));

@@ -6,6 +6,7 @@ use lettre::address::Envelope;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
+use crate::dkim::DkimSettings;
 use crate::error::{MailError, Result};
 
 /// One message to send; addresses are plain (`a@b.c`) or named (`Name <a@b.c>`).
@@ -59,7 +60,12 @@ pub(crate) fn test_message(to: &str) -> OutgoingMessage {
 
 /// Builds headers and body. Bcc goes only into the envelope: the message is built with an
 /// explicit envelope and never gets a Bcc header, whatever lettre's default about dropping it.
-pub(crate) fn prepare(from_email: &str, message: &OutgoingMessage) -> Result<Prepared> {
+/// With `dkim`, the bytes are signed once the Message-ID and every other header is set.
+pub(crate) fn prepare(
+    from_email: &str,
+    message: &OutgoingMessage,
+    dkim: Option<&DkimSettings>,
+) -> Result<Prepared> {
     if message.subject.contains(['\r', '\n']) {
         return Err(MailError::InvalidMessage(
             "the subject must be a single line".into(),
@@ -101,9 +107,16 @@ pub(crate) fn prepare(from_email: &str, message: &OutgoingMessage) -> Result<Pre
     }
     .map_err(|e| MailError::InvalidMessage(e.to_string()))?;
 
+    let mut bytes = built.formatted();
+    if let Some(dkim) = dkim {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        bytes = crate::dkim::sign(&bytes, dkim, now)?;
+    }
     Ok(Prepared {
         envelope,
-        bytes: built.formatted(),
+        bytes,
         message_id,
     })
 }
@@ -157,7 +170,7 @@ mod tests {
 
     #[test]
     fn bcc_is_in_the_envelope_only() {
-        let prepared = prepare("sender@example.com", &sample()).unwrap();
+        let prepared = prepare("sender@example.com", &sample(), None).unwrap();
         let raw = String::from_utf8_lossy(&prepared.bytes).to_lowercase();
         assert!(!raw.contains("bcc"), "{raw}");
         assert!(!raw.contains("hidden@example.com"), "{raw}");
@@ -184,7 +197,7 @@ mod tests {
 
     #[test]
     fn headers_carry_to_cc_reply_to_date_and_message_id() {
-        let prepared = prepare("Sender <sender@example.com>", &sample()).unwrap();
+        let prepared = prepare("Sender <sender@example.com>", &sample(), None).unwrap();
         let head = headers(&prepared);
         assert!(head.contains("From: Sender <sender@example.com>"), "{head}");
         assert!(
@@ -209,14 +222,14 @@ mod tests {
             message_id: Some(id.clone()),
             ..sample()
         };
-        let prepared = prepare("sender@example.com", &message).unwrap();
+        let prepared = prepare("sender@example.com", &message, None).unwrap();
         assert_eq!(prepared.message_id, id);
         assert!(headers(&prepared).contains(&format!("Message-ID: {id}")));
     }
 
     #[test]
     fn non_ascii_subject_is_encoded_and_body_is_plain_utf8() {
-        let prepared = prepare("sender@example.com", &sample()).unwrap();
+        let prepared = prepare("sender@example.com", &sample(), None).unwrap();
         assert!(
             prepared.bytes.is_ascii(),
             "headers and body are transfer-encoded"
@@ -234,7 +247,7 @@ mod tests {
     fn html_body_makes_multipart_alternative() {
         let mut message = sample();
         message.html_body = Some("<p>Hallo</p>".into());
-        let prepared = prepare("sender@example.com", &message).unwrap();
+        let prepared = prepare("sender@example.com", &message, None).unwrap();
         let raw = String::from_utf8_lossy(&prepared.bytes).into_owned();
         assert!(
             raw.contains("Content-Type: multipart/alternative;"),
@@ -255,24 +268,29 @@ mod tests {
         let mut bad_to = sample();
         bad_to.to = vec!["not an address".into()];
         assert!(matches!(
-            prepare("sender@example.com", &bad_to),
+            prepare("sender@example.com", &bad_to, None),
             Err(MailError::InvalidAddress(_))
         ));
         assert!(matches!(
-            prepare("nobody", &sample()),
+            prepare("nobody", &sample(), None),
             Err(MailError::InvalidAddress(_))
         ));
         let mut two_lines = sample();
         two_lines.subject = "a\r\nBcc: x@example.com".into();
         assert!(matches!(
-            prepare("sender@example.com", &two_lines),
+            prepare("sender@example.com", &two_lines, None),
             Err(MailError::InvalidMessage(_))
         ));
     }
 
     #[test]
     fn test_message_has_the_original_wording() {
-        let prepared = prepare("sender@example.com", &test_message("rcpt@example.com")).unwrap();
+        let prepared = prepare(
+            "sender@example.com",
+            &test_message("rcpt@example.com"),
+            None,
+        )
+        .unwrap();
         let raw = String::from_utf8_lossy(&prepared.bytes).into_owned();
         assert!(raw.contains("Subject: Test message\r\n"), "{raw}");
         assert!(raw.contains("This is a test message."), "{raw}");

@@ -292,6 +292,7 @@ mod tests {
             password: password.into(),
             from_email: "a@example.com".into(),
             tls,
+            dkim: None,
         }
     }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+use crate::dkim::DkimSettings;
 use crate::policy::DEFAULT_DENIED_NETWORKS;
 
 /// How the connection to the SMTP server is secured.
@@ -79,6 +80,8 @@ pub struct SmtpSettings {
     pub password: String,
     pub from_email: String,
     pub tls: TlsMode,
+    /// When set, every message sent is DKIM-signed with it.
+    pub dkim: Option<DkimSettings>,
 }
 
 // By hand so that a `{:?}` in a log line can never print the password.
@@ -91,6 +94,7 @@ impl fmt::Debug for SmtpSettings {
             .field("password", &"********")
             .field("from_email", &self.from_email)
             .field("tls", &self.tls)
+            .field("dkim", &self.dkim)
             .finish()
     }
 }
@@ -125,6 +129,7 @@ mod tests {
             password: "hunter2".into(),
             from_email: "a@example.com".into(),
             tls: TlsMode::StartTls,
+            dkim: None,
         };
         let text = format!("{settings:?}");
         assert!(!text.contains("hunter2"), "{text}");

@@ -59,6 +59,7 @@ fn settings(host: &str, port: u16, tls: TlsMode) -> SmtpSettings {
         password: "s3cret-pass".into(),
         from_email: "Notifier <noreply@example.com>".into(),
         tls,
+        dkim: None,
     }
 }
 

@@ -33,6 +33,7 @@
 mod bootstrap;
 mod connect;
 pub mod deliveries;
+pub mod dkim;
 mod entities;
 pub mod epochs;
 mod error;

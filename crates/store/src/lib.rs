@@ -15,6 +15,8 @@
 //!                          ├─ deliveries       the outbox's rows: create · claim · record ·
 //!                          │                   get · page · retry · cancel · purge (uncached:
 //!                          │                   every attempt changes them)
+//!                          ├─ dkim             each notifier's DKIM settings (uncached; never
+//!                          │                   touches the notifier row or its caches)
 //!                          ├─ principals       token → principal, under the auth epoch
 //!                          ├─ idempotency      Idempotency-Key claims and kept answers
 //!                          │                   (database only: they must hold across instances)
@@ -76,6 +78,7 @@ mod cache;
 mod clock;
 mod counters;
 mod deliveries;
+mod dkim;
 mod epochs;
 mod error;
 mod hooks;
@@ -90,6 +93,7 @@ mod store;
 pub use clock::Clock;
 pub use counters::CacheCounters;
 pub use deliveries::DeliveryStore;
+pub use dkim::DkimStore;
 pub use epochs::MAX_STALENESS;
 pub use error::{Error, Result};
 pub use hooks::ChangeHooks;

@@ -8,8 +8,8 @@ use crate::epochs::EpochReader;
 use crate::items::ItemCache;
 use crate::notifiers::Parts;
 use crate::{
-    CacheCounters, ChangeHooks, Clock, DeliveryStore, Idempotency, NotifierStore, Principals,
-    Render,
+    CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore, Idempotency, NotifierStore,
+    Principals, Render,
 };
 
 /// What [`Store::open`] needs.
@@ -35,6 +35,7 @@ pub struct StoreOptions {
 pub struct Store {
     pub notifiers: NotifierStore,
     pub deliveries: DeliveryStore,
+    pub dkim: DkimStore,
     pub principals: Principals,
     pub idempotency: Idempotency,
     db: DatabaseConnection,
@@ -66,6 +67,7 @@ impl Store {
             options.secrets.clone(),
             options.clock,
         );
+        let dkim = DkimStore::new(db.clone(), options.secrets.clone());
         let notifiers = NotifierStore::new(Parts {
             db: db.clone(),
             writer,
@@ -80,6 +82,7 @@ impl Store {
         Ok(Self {
             notifiers,
             deliveries,
+            dkim,
             principals: Principals::new(db.clone(), epochs),
             idempotency,
             db,

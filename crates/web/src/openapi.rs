@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api_docs::{Detail, FieldErrorsBody, IdempotentOperations};
 use crate::handlers::{
-    create, delete, delivery_actions, delivery_log, health, list, me, metrics, retrieve, send,
-    smtp_check, update,
+    create, delete, delivery_actions, delivery_log, dkim, health, list, me, metrics, retrieve,
+    send, smtp_check, update,
 };
 
 #[derive(OpenApi)]
@@ -20,7 +20,7 @@ use crate::handlers::{
     ),
     paths(
         list::list, create::create, retrieve::retrieve, update::partial_update, update::replace,
-        delete::delete, smtp_check::smtp_check, send::send, delivery_log::list,
+        delete::delete, dkim::retrieve, dkim::replace, dkim::delete, smtp_check::smtp_check, send::send, delivery_log::list,
         delivery_log::retrieve, delivery_actions::retry, delivery_actions::cancel, me::me,
         health::healthz,
         health::readyz, metrics::metrics,

@@ -8,19 +8,19 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::markers::{CreateNotifier, SendWithNotifier};
 use crate::auth::resolve_principal;
 use crate::failed_auth::limit_failed_auth;
-use crate::handlers::metadata::{delivery_options, me_options, notifier_options};
+use crate::handlers::metadata::{delivery_options, dkim_options, me_options, notifier_options};
 use crate::handlers::not_allowed::{
     not_allowed, not_allowed_authenticated, not_allowed_open, not_found,
 };
 use crate::handlers::{
-    create, delete, delivery_actions, delivery_log, health, list, me, metrics, retrieve, send,
-    smtp_check, update,
+    create, delete, delivery_actions, delivery_log, dkim, health, list, me, metrics, retrieve,
+    send, smtp_check, update,
 };
 use crate::idempotency::idempotent;
 use crate::paths::{
     ACTION_ALLOW, CANCEL_PATH, CHECK_PATH, COLLECTION_ALLOW, DELIVERIES_PATH, DELIVERY_PATH,
-    HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH, METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH,
-    OPEN_ALLOW, READ_ONLY_ALLOW, READYZ_PATH, RETRY_PATH, SEND_PATH,
+    DKIM_ALLOW, DKIM_PATH, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH, METRICS_PATH,
+    NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READ_ONLY_ALLOW, READYZ_PATH, RETRY_PATH, SEND_PATH,
 };
 
 /// Registers every route; `main` and the tests build the same app through this.
@@ -65,6 +65,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route(options().to(notifier_options("POST", ACTION_ALLOW)))
                 .default_service(web::to(not_allowed(ACTION_ALLOW))),
+        )
+        .service(
+            resource(DKIM_PATH, slash)
+                .route(web::get().to(dkim::retrieve))
+                .route(web::head().to(dkim::retrieve))
+                .route(web::put().to(dkim::replace))
+                .route(web::delete().to(dkim::delete))
+                .route(options().to(dkim_options))
+                .default_service(web::to(not_allowed(DKIM_ALLOW))),
         )
         .service(
             resource(DELIVERIES_PATH, slash)

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use notifier_domain::{FieldErrors, NewNotifier, NotifierChanges};
-use notifier_persistence::{Error as DbError, notifiers};
+use notifier_persistence::{Error as DbError, dkim, notifiers};
 use serde_json::{Map, Value};
 
 use super::{Created, NotifierStore};
@@ -31,6 +31,17 @@ impl NotifierStore {
 
     /// Applies a PATCH or PUT; the notifier's new body.
     pub async fn update(&self, id: i64, changes: NotifierChanges) -> Result<Bytes> {
+        // A notifier that signs with DKIM keeps its from_email inside the signing domain.
+        // (No row for an unknown id: the update below answers its 404.)
+        if let Some(from_email) = &changes.from_email
+            && let Some(domain) = dkim::domain(&self.db, id).await?
+            && !notifier_domain::dkim::covers(&domain, from_email)
+        {
+            return Err(Error::Invalid(FieldErrors::single(
+                "from_email",
+                notifier_domain::dkim::FROM_EMAIL_OUTSIDE_DKIM,
+            )));
+        }
         let written = notifiers::update(&self.writer, &self.secrets, id, changes).await;
         let (notifier, epoch) = self.unless_failed(id, written)?;
         let body = self.body(&notifier);

@@ -13,7 +13,7 @@ use crate::auth::{
     Authenticated, Require,
     markers::{AdminOnly, ViewDeliveries},
 };
-use crate::paths::ME_ALLOW;
+use crate::paths::{DKIM_ALLOW, ME_ALLOW};
 
 /// The serializer's fields as DRF's SimpleMetadata describes them, with the domain's limits.
 static NOTIFIER_FIELDS: LazyLock<String> = LazyLock::new(|| {
@@ -67,6 +67,12 @@ pub fn delivery_options(
         );
         ready(Ok(json_with_allow(body, allow)))
     }
+}
+
+/// OPTIONS on a notifier's DKIM settings: admins only, like the notifier routes.
+pub async fn dkim_options(_: Require<AdminOnly>) -> HttpResponse {
+    let body = r#"{"name":"Email Notifier DKIM","description":"The notifier's DKIM signing settings.","renders":["application/json"],"parses":["application/json"]}"#;
+    json_with_allow(body.to_owned(), DKIM_ALLOW)
 }
 
 /// OPTIONS on /api/me: any authenticated user.

@@ -4,6 +4,7 @@ pub mod create;
 pub mod delete;
 pub mod delivery_actions;
 pub mod delivery_log;
+pub mod dkim;
 pub mod health;
 pub mod list;
 pub mod me;
