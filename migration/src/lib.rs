@@ -14,6 +14,7 @@ mod m20261126_000006_track_notifier_changes;
 mod m20261202_000007_stripe_the_data_epoch;
 mod m20261202_000008_create_deliveries;
 mod m20261202_000009_create_idempotency_keys;
+mod m20261202_000010_create_notifier_authentication;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_stripe_the_data_epoch::Migration),
             Box::new(m20261202_000008_create_deliveries::Migration),
             Box::new(m20261202_000009_create_idempotency_keys::Migration),
+            Box::new(m20261202_000010_create_notifier_authentication::Migration),
         ]
     }
 }

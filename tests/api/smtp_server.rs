@@ -68,6 +68,9 @@ pub struct Quirks {
     /// The first this many messages get `451 4.7.1 Greylisted, try again later` at the end
     /// of DATA and are not kept (a greylisting relay).
     pub defer_first: usize,
+    /// Offers no AUTH at all (no `AUTH` line after EHLO) and takes mail without it: a
+    /// relay that trusts its clients by address. `require_auth` is then ignored.
+    pub no_auth: bool,
 }
 
 /// One message the server accepted.

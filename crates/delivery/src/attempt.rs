@@ -3,19 +3,24 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use notifier_domain::{Delivery, Notifier, backoff};
-use notifier_mailer::{MailError, Mailer, OutgoingMessage, SmtpSettings, TlsMode};
+use notifier_domain::{Authentication, Delivery, Notifier, backoff};
+use notifier_mailer::{MailError, Mailer, OutgoingMessage, SmtpAuth, SmtpSettings, TlsMode};
 use notifier_store::{Content, Outcome};
 
 use crate::DeliveryCounters;
 
-/// The SMTP settings a stored notifier describes.
-pub fn smtp_settings(notifier: &Notifier) -> SmtpSettings {
+/// The SMTP settings a stored notifier describes, logging in as its `/authentication`
+/// says.
+pub fn smtp_settings(notifier: &Notifier, auth: Authentication) -> SmtpSettings {
     SmtpSettings {
         host: notifier.host.clone(),
         port: notifier.port,
         username: notifier.username.clone(),
         password: notifier.password.expose().to_owned(),
+        auth: match auth {
+            Authentication::Password => SmtpAuth::Password,
+            Authentication::None => SmtpAuth::None,
+        },
         from_email: notifier.from_email.clone(),
         tls: TlsMode::from_flags(notifier.use_tls, notifier.use_ssl),
     }
@@ -27,6 +32,7 @@ pub(crate) async fn attempt(
     mailer: &Mailer,
     counters: &DeliveryCounters,
     notifier: &Notifier,
+    auth: Authentication,
     delivery: &Delivery,
     content: Content,
 ) -> Result<String, MailError> {
@@ -42,7 +48,7 @@ pub(crate) async fn attempt(
     };
     let started = Instant::now();
     let result = mailer
-        .send(notifier.id, &smtp_settings(notifier), &message)
+        .send(notifier.id, &smtp_settings(notifier, auth), &message)
         .await;
     let duration_ms = started.elapsed().as_millis();
     let (id, notifier_id, attempt) = (delivery.id, notifier.id, delivery.attempts);

@@ -87,9 +87,11 @@ impl Outbox {
             counters,
             ..
         } = &*self.inner;
+        // Read before the delivery is recorded: a notifier deleted meanwhile is a 404.
+        let auth = store.authentication.for_sending(notifier.id).await?;
         let (new, content) = new_delivery(notifier, request, requested_by);
         let created = store.deliveries.create(new, Some(options.lease)).await?;
-        let result = attempt(mailer, counters, notifier, &created, content).await;
+        let result = attempt(mailer, counters, notifier, auth, &created, content).await;
         let recorded = store
             .deliveries
             .record(

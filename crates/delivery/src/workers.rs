@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use notifier_domain::{Authentication, Notifier};
 use notifier_store::Claimed;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -77,8 +78,8 @@ async fn deliver(outbox: &Outbox, claimed: Claimed) {
         round_attempts,
     } = claimed;
     let notifier = match delivery.notifier {
-        Some(id) => match inner.store.notifiers.notifier(id).await {
-            Ok(notifier) => Some(notifier),
+        Some(id) => match sender(&inner.store, id).await {
+            Ok(found) => Some(found),
             Err(notifier_store::Error::NotFound) => None,
             Err(e) => {
                 // Left as claimed: due again when its lease ends.
@@ -91,11 +92,12 @@ async fn deliver(outbox: &Outbox, claimed: Claimed) {
     let decided = match (notifier, content) {
         (None, _) => unsendable("the notifier was deleted"),
         (Some(_), None) => unsendable("the message text is no longer stored"),
-        (Some(notifier), Some(content)) => {
+        (Some((notifier, auth)), Some(content)) => {
             let result = attempt(
                 &inner.mailer,
                 &inner.counters,
                 &notifier,
+                auth,
                 &delivery,
                 content,
             )
@@ -119,6 +121,16 @@ async fn deliver(outbox: &Outbox, claimed: Claimed) {
             delivery.id
         ),
     }
+}
+
+/// The notifier as stored now, and how it logs in now.
+async fn sender(
+    store: &notifier_store::Store,
+    id: i64,
+) -> notifier_store::Result<(Notifier, Authentication)> {
+    let notifier = store.notifiers.notifier(id).await?;
+    let auth = store.authentication.for_sending(id).await?;
+    Ok((notifier, auth))
 }
 
 /// Deletes finished deliveries past `delivery.retention_days`, a batch at a time.

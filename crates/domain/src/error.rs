@@ -36,6 +36,10 @@ pub mod messages {
     pub fn at_most(max: i64) -> String {
         format!("Ensure this value is less than or equal to {max}.")
     }
+    /// DRF `ChoiceField`'s `invalid_choice`, `input` being Python's `str()` of the value.
+    pub fn invalid_choice(input: &str) -> String {
+        format!("\"{input}\" is not a valid choice.")
+    }
     pub fn at_least(min: i64) -> String {
         format!("Ensure this value is greater than or equal to {min}.")
     }

@@ -4,6 +4,7 @@
 //! validating fields with DRF's exact messages, port defaulting, the permission codes and
 //! the user/principal model. The web layer feeds it bodies; persistence stores what it yields.
 
+mod authentication;
 mod coerce;
 mod delivery;
 mod email;
@@ -18,6 +19,7 @@ mod permission;
 mod send_input;
 mod user;
 
+pub use authentication::{Authentication, parse_authentication};
 pub use delivery::{
     Delivery, DeliveryOrder, DeliveryQuery, DeliveryQueryError, DeliveryStatus, backoff,
 };

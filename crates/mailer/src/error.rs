@@ -55,8 +55,15 @@ pub enum MailError {
     TlsInterrupted,
     #[error("server does not offer STARTTLS")]
     StartTlsUnavailable,
+    /// The server offers AUTH, but neither PLAIN nor LOGIN.
     #[error("server offers no supported authentication mechanism (PLAIN, LOGIN)")]
     AuthUnsupported,
+    /// The server offers no AUTH at all, and the notifier's method sends a password.
+    #[error(
+        "server offers no authentication; if this relay needs no login, set the notifier's \
+         authentication method to \"none\""
+    )]
+    AuthNotOffered,
     #[error("authentication rejected: {0}")]
     AuthenticationRejected(String),
     /// Every recipient was refused; each `address: reply` is listed in `text`.

@@ -25,4 +25,4 @@ pub use ipnet::IpNet;
 pub use mailer::{CheckOutcome, Mailer};
 pub use message::{OutgoingMessage, new_message_id};
 pub use policy::DEFAULT_DENIED_NETWORKS;
-pub use settings::{MailerConfig, SmtpSettings, TlsMode};
+pub use settings::{MailerConfig, SmtpAuth, SmtpSettings, TlsMode};

@@ -160,6 +160,7 @@ mod tests {
             port: 25,
             username: String::new(),
             password: String::new(),
+            auth: crate::SmtpAuth::Password,
             from_email: "a@example.com".into(),
             tls: TlsMode::None,
         };

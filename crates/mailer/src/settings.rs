@@ -70,6 +70,16 @@ impl Default for MailerConfig {
     }
 }
 
+/// How a notifier logs in to its server (its `/authentication` sub-resource).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SmtpAuth {
+    /// AUTH PLAIN or LOGIN with [`SmtpSettings::username`] and [`SmtpSettings::password`],
+    /// when both are set (as Django's backend).
+    Password,
+    /// No AUTH command: a relay that accepts mail from trusted hosts.
+    None,
+}
+
 /// One notifier's SMTP settings, as stored (password decrypted).
 #[derive(Clone)]
 pub struct SmtpSettings {
@@ -77,6 +87,8 @@ pub struct SmtpSettings {
     pub port: u16,
     pub username: String,
     pub password: String,
+    /// How to log in; `username` and `password` are used only by [`SmtpAuth::Password`].
+    pub auth: SmtpAuth,
     pub from_email: String,
     pub tls: TlsMode,
 }
@@ -89,6 +101,7 @@ impl fmt::Debug for SmtpSettings {
             .field("port", &self.port)
             .field("username", &self.username)
             .field("password", &"********")
+            .field("auth", &self.auth)
             .field("from_email", &self.from_email)
             .field("tls", &self.tls)
             .finish()
@@ -123,6 +136,7 @@ mod tests {
             port: 587,
             username: "user".into(),
             password: "hunter2".into(),
+            auth: SmtpAuth::Password,
             from_email: "a@example.com".into(),
             tls: TlsMode::StartTls,
         };

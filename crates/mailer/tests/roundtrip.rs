@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use notifier_mailer::{
-    IpNet, MailError, Mailer, MailerConfig, OutgoingMessage, SmtpSettings, TlsMode,
+    IpNet, MailError, Mailer, MailerConfig, OutgoingMessage, SmtpAuth, SmtpSettings, TlsMode,
 };
 use smtp_server::{
     Quirks, Security, SmtpServerOptions, TestCa, TestSmtpServer, banner_server, silent_server,
@@ -57,6 +57,7 @@ fn settings(host: &str, port: u16, tls: TlsMode) -> SmtpSettings {
         port,
         username: "mailer".into(),
         password: "s3cret-pass".into(),
+        auth: SmtpAuth::Password,
         from_email: "Notifier <noreply@example.com>".into(),
         tls,
     }
@@ -608,4 +609,41 @@ async fn the_total_timeout_ends_a_slow_exchange_that_each_step_would_allow() {
         "{took:?}"
     );
     assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn without_authentication_no_auth_is_sent_and_a_password_meets_the_hint() {
+    let ca = TestCa::new();
+    let quirks = Quirks {
+        no_auth: true,
+        ..Quirks::default()
+    };
+    let relay = TestSmtpServer::start_with(options(Security::Plain, None), quirks).await;
+    let mailer = mailer(&ca, WAIT);
+    let trusted = SmtpSettings {
+        auth: SmtpAuth::None,
+        ..settings("127.0.0.1", relay.port, TlsMode::None)
+    };
+
+    mailer
+        .send(1, &trusted, &short_message("a@example.com"))
+        .await
+        .unwrap();
+    let mails = relay.wait_for_mail(1, WAIT).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].auth_user, None);
+    mailer.check(&trusted, None).await.unwrap();
+
+    let with_password = settings("127.0.0.1", relay.port, TlsMode::None);
+    let hint = "server offers no authentication; if this relay needs no login, set the \
+                notifier's authentication method to \"none\"";
+    let err = mailer.check(&with_password, None).await.unwrap_err();
+    assert!(matches!(err, MailError::AuthNotOffered), "{err:?}");
+    assert_eq!(err.to_string(), hint);
+    let err = mailer
+        .send(2, &with_password, &short_message("a@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), hint);
+    assert!(!err.is_transient());
 }

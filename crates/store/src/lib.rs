@@ -12,6 +12,8 @@
 //!                          │     ├─ writer     persistence::Writer (SQLite: group commit)
 //!                          │     └─ hooks      told of every write (the mailer forgets its
 //!                          │                   pooled connections for that notifier)
+//!                          ├─ authentication   how each notifier logs in: get · put ·
+//!                          │                   for_sending (uncached; not a notifier write)
 //!                          ├─ deliveries       the outbox's rows: create · claim · record ·
 //!                          │                   get · page · retry · cancel · purge (uncached:
 //!                          │                   every attempt changes them)
@@ -72,6 +74,7 @@
 //! that owns its caches and its writes, with the same shape of interface (read returning
 //! response bytes, writes that update the caches and call the change hooks themselves).
 
+mod authentication;
 mod cache;
 mod clock;
 mod counters;
@@ -87,6 +90,7 @@ mod principals;
 mod render;
 mod store;
 
+pub use authentication::AuthenticationStore;
 pub use clock::Clock;
 pub use counters::CacheCounters;
 pub use deliveries::DeliveryStore;

@@ -8,8 +8,8 @@ use crate::epochs::EpochReader;
 use crate::items::ItemCache;
 use crate::notifiers::Parts;
 use crate::{
-    CacheCounters, ChangeHooks, Clock, DeliveryStore, Idempotency, NotifierStore, Principals,
-    Render,
+    AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, Idempotency,
+    NotifierStore, Principals, Render,
 };
 
 /// What [`Store::open`] needs.
@@ -34,6 +34,7 @@ pub struct StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     pub notifiers: NotifierStore,
+    pub authentication: AuthenticationStore,
     pub deliveries: DeliveryStore,
     pub principals: Principals,
     pub idempotency: Idempotency,
@@ -66,6 +67,7 @@ impl Store {
             options.secrets.clone(),
             options.clock,
         );
+        let authentication = AuthenticationStore::new(db.clone(), options.hooks.clone());
         let notifiers = NotifierStore::new(Parts {
             db: db.clone(),
             writer,
@@ -79,6 +81,7 @@ impl Store {
         });
         Ok(Self {
             notifiers,
+            authentication,
             deliveries,
             principals: Principals::new(db.clone(), epochs),
             idempotency,

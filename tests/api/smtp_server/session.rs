@@ -127,9 +127,11 @@ fn build_session(
 ) -> Session<Recorder> {
     let options = &shared.options;
     let mut builder = SessionBuilder::new("localhost");
-    builder
-        .enable_auth(AuthMechanism::Plain)
-        .enable_auth(AuthMechanism::Login);
+    if !shared.quirks.no_auth {
+        builder
+            .enable_auth(AuthMechanism::Plain)
+            .enable_auth(AuthMechanism::Login);
+    }
     let offers_starttls = match options.security {
         Security::StartTls => true,
         Security::Plain => options.tls.is_some(),
@@ -281,6 +283,10 @@ fn early_mail_reply(
             530,
             "5.7.0 Must issue a STARTTLS command first".into(),
         ));
+    }
+    if shared.quirks.no_auth {
+        // mailin takes MAIL without AUTH when it offers none.
+        return None;
     }
     if options.require_auth {
         return Some(Response::custom(

@@ -175,3 +175,22 @@ fn addresses(kind: impl Into<SchemaType>) -> ArrayBuilder {
         .items(ObjectBuilder::new().schema_type(Type::String))
         .max_items(Some(MAX_RECIPIENTS))
 }
+
+/// How a notifier logs in: GET's answer and PUT's body (`/authentication`).
+#[derive(ToSchema)]
+#[schema(example = json!({"method": "none"}))]
+#[allow(dead_code)]
+pub struct AuthenticationBody {
+    /// `password` (the default): AUTH PLAIN or LOGIN with the notifier's username and
+    /// password. `none`: no AUTH command, for relays that accept mail from trusted hosts.
+    pub method: AuthenticationMethod,
+}
+
+/// The authentication methods.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum AuthenticationMethod {
+    Password,
+    None,
+}

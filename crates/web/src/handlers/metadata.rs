@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, http::header::ContentType};
-use notifier_domain::limits;
+use notifier_domain::{Authentication, limits};
 use serde_json::json;
 
 use crate::ApiError;
@@ -13,7 +13,7 @@ use crate::auth::{
     Authenticated, Require,
     markers::{AdminOnly, ViewDeliveries},
 };
-use crate::paths::ME_ALLOW;
+use crate::paths::{ME_ALLOW, SETTING_ALLOW};
 
 /// The serializer's fields as DRF's SimpleMetadata describes them, with the domain's limits.
 static NOTIFIER_FIELDS: LazyLock<String> = LazyLock::new(|| {
@@ -67,6 +67,26 @@ pub fn delivery_options(
         );
         ready(Ok(json_with_allow(body, allow)))
     }
+}
+
+/// OPTIONS on `/authentication`: admins only, as on the notifier routes; the PUT body's
+/// one field as DRF's SimpleMetadata describes a `ChoiceField`.
+pub async fn authentication_options(_: Require<AdminOnly>) -> HttpResponse {
+    let choices: Vec<_> = Authentication::ALL
+        .iter()
+        .map(|m| json!({"value": m.method(), "display_name": m.method()}))
+        .collect();
+    let body = json!({
+        "name": "Authentication",
+        "description": "How the notifier logs in to its SMTP server.",
+        "renders": ["application/json"],
+        "parses": ["application/json"],
+        "actions": {"PUT": {"method": {
+            "type": "choice", "required": true, "read_only": false, "label": "Method",
+            "choices": choices,
+        }}},
+    });
+    json_with_allow(body.to_string(), SETTING_ALLOW)
 }
 
 /// OPTIONS on /api/me: any authenticated user.

@@ -42,10 +42,11 @@ pub async fn smtp_check(
 ) -> Result<HttpResponse, ApiError> {
     let notifier = state.store.notifiers.notifier(parse_id(&id)?).await?;
     let to = parse_test(&body).map_err(ApiError::Validation)?;
+    let auth = state.store.authentication.for_sending(notifier.id).await?;
     let started = Instant::now();
     let outcome = state
         .mailer
-        .check(&smtp_settings(&notifier), to.as_deref())
+        .check(&smtp_settings(&notifier, auth), to.as_deref())
         .await;
     let duration_ms = started.elapsed().as_millis();
     let (success, detail) = match outcome {
