@@ -12,6 +12,9 @@ enum NotifierAuthentication {
     Table,
     NotifierId,
     Method,
+    Xoauth2,
+    ClientSecretSealed,
+    RefreshTokenSealed,
     UpdatedAt,
 }
 
@@ -30,8 +33,14 @@ impl MigrationTrait for Migration {
                     .table(NotifierAuthentication::Table)
                     .if_not_exists()
                     .col(integer(NotifierAuthentication::NotifierId).primary_key())
-                    // `password` or `none`.
+                    // `password`, `none` or `xoauth2`.
                     .col(string_len(NotifierAuthentication::Method, 16))
+                    // xoauth2: the settings that are not secret, as JSON (grant,
+                    // token_url, client_id, scope, provider, tenant).
+                    .col(text_null(NotifierAuthentication::Xoauth2))
+                    // xoauth2: the secrets, sealed with the secret key as passwords are.
+                    .col(text_null(NotifierAuthentication::ClientSecretSealed))
+                    .col(text_null(NotifierAuthentication::RefreshTokenSealed))
                     .col(timestamp_with_time_zone(NotifierAuthentication::UpdatedAt))
                     .foreign_key(
                         ForeignKey::create()

@@ -3,15 +3,17 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use notifier_domain::{Authentication, Delivery, Notifier, backoff};
-use notifier_mailer::{MailError, Mailer, OutgoingMessage, SmtpAuth, SmtpSettings, TlsMode};
+use notifier_domain::{Authentication, Delivery, Grant, Notifier, backoff};
+use notifier_mailer::{
+    MailError, Mailer, OutgoingMessage, SmtpAuth, SmtpSettings, TlsMode, XOAuth2,
+};
 use notifier_store::{Content, Outcome};
 
 use crate::DeliveryCounters;
 
 /// The SMTP settings a stored notifier describes, logging in as its `/authentication`
 /// says.
-pub fn smtp_settings(notifier: &Notifier, auth: Authentication) -> SmtpSettings {
+pub fn smtp_settings(notifier: &Notifier, auth: &Authentication) -> SmtpSettings {
     SmtpSettings {
         host: notifier.host.clone(),
         port: notifier.port,
@@ -20,6 +22,16 @@ pub fn smtp_settings(notifier: &Notifier, auth: Authentication) -> SmtpSettings 
         auth: match auth {
             Authentication::Password => SmtpAuth::Password,
             Authentication::None => SmtpAuth::None,
+            Authentication::XOAuth2(x) => SmtpAuth::XOAuth2(XOAuth2 {
+                token_url: x.token_url.clone(),
+                client_id: x.client_id.clone(),
+                client_secret: x.client_secret.expose().to_owned(),
+                scope: x.scope.clone(),
+                refresh_token: match x.grant {
+                    Grant::RefreshToken => x.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+                    Grant::ClientCredentials => None,
+                },
+            }),
         },
         from_email: notifier.from_email.clone(),
         tls: TlsMode::from_flags(notifier.use_tls, notifier.use_ssl),
@@ -32,7 +44,7 @@ pub(crate) async fn attempt(
     mailer: &Mailer,
     counters: &DeliveryCounters,
     notifier: &Notifier,
-    auth: Authentication,
+    auth: &Authentication,
     delivery: &Delivery,
     content: Content,
 ) -> Result<String, MailError> {

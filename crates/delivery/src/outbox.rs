@@ -91,7 +91,7 @@ impl Outbox {
         let auth = store.authentication.for_sending(notifier.id).await?;
         let (new, content) = new_delivery(notifier, request, requested_by);
         let created = store.deliveries.create(new, Some(options.lease)).await?;
-        let result = attempt(mailer, counters, notifier, auth, &created, content).await;
+        let result = attempt(mailer, counters, notifier, &auth, &created, content).await;
         let recorded = store
             .deliveries
             .record(

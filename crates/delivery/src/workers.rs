@@ -97,7 +97,7 @@ async fn deliver(outbox: &Outbox, claimed: Claimed) {
                 &inner.mailer,
                 &inner.counters,
                 &notifier,
-                auth,
+                &auth,
                 &delivery,
                 content,
             )

@@ -36,12 +36,25 @@ pub(crate) struct Dialer {
 impl Dialer {
     /// Checks where `settings` lead, then connects, secures the channel per `settings.tls`
     /// and authenticates. Every refusal of the policy comes before the first packet.
+    /// `token` is the XOAUTH2 access token, for [`SmtpAuth::XOAuth2`].
     pub(crate) async fn open(
         &self,
         settings: &SmtpSettings,
+        token: Option<&str>,
         deadline: &Deadline,
     ) -> Result<AsyncSmtpConnection> {
         let addresses = self.destinations(settings, deadline).await?;
+        self.connect(&addresses, settings, token, deadline).await
+    }
+
+    /// [`Dialer::open`] to addresses [`Dialer::destinations`] admitted.
+    pub(crate) async fn connect(
+        &self,
+        addresses: &[SocketAddr],
+        settings: &SmtpSettings,
+        token: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<AsyncSmtpConnection> {
         let implicit = match settings.tls {
             TlsMode::Implicit => Some(tls::parameters(&settings.host, &self.extra_roots)?),
             TlsMode::None | TlsMode::StartTls => None,
@@ -51,7 +64,7 @@ impl Dialer {
         let mut conn = match implicit {
             Some(implicit) => {
                 let connect = AsyncSmtpConnection::connect_tokio1(
-                    addresses.as_slice(),
+                    addresses,
                     Some(deadline.step()),
                     &self.hello,
                     Some(implicit),
@@ -61,7 +74,7 @@ impl Dialer {
             }
             None => {
                 let stream = deadline
-                    .run(connect_without_delay(&addresses, deadline.step()))
+                    .run(connect_without_delay(addresses, deadline.step()))
                     .await?
                     .map_err(|e| MailError::from_io(&e, deadline.step()))?;
                 let greet =
@@ -88,7 +101,31 @@ impl Dialer {
             .await?;
         }
 
-        if sends_password(settings) {
+        if let SmtpAuth::XOAuth2(_) = settings.auth {
+            if !conn
+                .server_info()
+                .supports_auth_mechanism(Mechanism::Xoauth2)
+            {
+                let err = MailError::XOAuth2Unsupported;
+                self.close(conn, &err, deadline).await;
+                return Err(err);
+            }
+            let credentials = Credentials::new(
+                settings.username.clone(),
+                token.unwrap_or_default().to_owned(),
+            );
+            let authenticated = self
+                .step(
+                    deadline,
+                    Step::Auth,
+                    conn.auth(&[Mechanism::Xoauth2], &credentials),
+                )
+                .await;
+            if let Err(e) = authenticated {
+                self.close(conn, &e, deadline).await;
+                return Err(e);
+            }
+        } else if sends_password(settings) {
             if conn.server_info().get_auth_mechanism(&MECHANISMS).is_none() {
                 let err = if self.offers_auth(&mut conn, deadline).await {
                     MailError::AuthUnsupported
@@ -132,7 +169,7 @@ impl Dialer {
     /// The socket addresses `open` may connect to: port allowed, host resolved within the
     /// limits, each address canonical and allowed, and only loopback ones when the password
     /// would travel in plain text.
-    async fn destinations(
+    pub(crate) async fn destinations(
         &self,
         settings: &SmtpSettings,
         deadline: &Deadline,
@@ -228,6 +265,7 @@ impl Dialer {
             MailError::StartTlsUnavailable
                 | MailError::AuthUnsupported
                 | MailError::AuthNotOffered
+                | MailError::XOAuth2Unsupported
                 | MailError::AuthenticationRejected(_)
                 | MailError::RecipientRejected { .. }
                 | MailError::Rejected { .. }
@@ -291,6 +329,8 @@ fn sends_password(settings: &SmtpSettings) -> bool {
     match settings.auth {
         SmtpAuth::Password => !settings.username.is_empty() && !settings.password.is_empty(),
         SmtpAuth::None => false,
+        // A bearer token is a secret too.
+        SmtpAuth::XOAuth2(_) => true,
     }
 }
 

@@ -67,7 +67,8 @@ impl Store {
             options.secrets.clone(),
             options.clock,
         );
-        let authentication = AuthenticationStore::new(db.clone(), options.hooks.clone());
+        let authentication =
+            AuthenticationStore::new(db.clone(), options.secrets.clone(), options.hooks.clone());
         let notifiers = NotifierStore::new(Parts {
             db: db.clone(),
             writer,

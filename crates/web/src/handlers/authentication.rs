@@ -31,7 +31,7 @@ pub async fn retrieve(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = state.store.authentication.get(parse_id(&id)?).await?;
-    Ok(answer(auth))
+    Ok(answer(&auth))
 }
 
 /// Set how the notifier logs in (permission 2833); the whole body, answered as GET does.
@@ -64,9 +64,9 @@ pub async fn replace(
             return Err(ApiError::Validation(errors));
         }
     };
-    Ok(answer(store.put(id, auth).await?))
+    Ok(answer(&store.put(id, auth).await?))
 }
 
-fn answer(auth: Authentication) -> HttpResponse {
+fn answer(auth: &Authentication) -> HttpResponse {
     HttpResponse::Ok().json(auth.to_json())
 }

@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, http::header::ContentType};
-use notifier_domain::{Authentication, limits};
+use notifier_domain::authentication::{MAX_OAUTH_FIELD_LENGTH, METHODS};
+use notifier_domain::limits;
 use serde_json::json;
 
 use crate::ApiError;
@@ -72,19 +73,44 @@ pub fn delivery_options(
 /// OPTIONS on `/authentication`: admins only, as on the notifier routes; the PUT body's
 /// one field as DRF's SimpleMetadata describes a `ChoiceField`.
 pub async fn authentication_options(_: Require<AdminOnly>) -> HttpResponse {
-    let choices: Vec<_> = Authentication::ALL
-        .iter()
-        .map(|m| json!({"value": m.method(), "display_name": m.method()}))
-        .collect();
+    let choice = |names: &[&str]| -> Vec<serde_json::Value> {
+        names
+            .iter()
+            .map(|m| json!({"value": m, "display_name": m}))
+            .collect()
+    };
+    let text = |required: bool, label: &str| {
+        json!({"type": "string", "required": required, "read_only": false, "label": label,
+               "max_length": MAX_OAUTH_FIELD_LENGTH})
+    };
     let body = json!({
         "name": "Authentication",
         "description": "How the notifier logs in to its SMTP server.",
         "renders": ["application/json"],
         "parses": ["application/json"],
-        "actions": {"PUT": {"method": {
-            "type": "choice", "required": true, "read_only": false, "label": "Method",
-            "choices": choices,
-        }}},
+        "actions": {"PUT": {
+            "method": {
+                "type": "choice", "required": true, "read_only": false, "label": "Method",
+                "choices": choice(&METHODS),
+            },
+            "xoauth2": {
+                "type": "nested object", "required": false, "read_only": false,
+                "label": "Xoauth2",
+                "children": {
+                    "provider": {"type": "choice", "required": false, "read_only": false,
+                                 "label": "Provider", "choices": choice(&["microsoft", "google"])},
+                    "tenant": text(false, "Tenant"),
+                    "grant": {"type": "choice", "required": false, "read_only": false,
+                              "label": "Grant",
+                              "choices": choice(&["client_credentials", "refresh_token"])},
+                    "token_url": text(false, "Token url"),
+                    "client_id": text(true, "Client id"),
+                    "client_secret": text(true, "Client secret"),
+                    "scope": text(false, "Scope"),
+                    "refresh_token": text(false, "Refresh token"),
+                },
+            },
+        }},
     });
     json_with_allow(body.to_string(), SETTING_ALLOW)
 }

@@ -46,7 +46,7 @@ pub async fn smtp_check(
     let started = Instant::now();
     let outcome = state
         .mailer
-        .check(&smtp_settings(&notifier, auth), to.as_deref())
+        .check_notifier(notifier.id, &smtp_settings(&notifier, &auth), to.as_deref())
         .await;
     let duration_ms = started.elapsed().as_millis();
     let (success, detail) = match outcome {
