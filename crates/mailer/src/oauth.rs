@@ -53,6 +53,10 @@ pub(crate) struct Tokens {
     client: reqwest::Client,
     policy: Policy,
     cache: Mutex<HashMap<i64, Cached>>,
+    /// One fetch at a time per notifier: concurrent sends that find no token wait for the
+    /// one being fetched (an endpoint that rotates refresh tokens may refuse the second
+    /// use of one).
+    fetching: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     /// Keyed per process, so the fingerprint of a secret is no stable hash of it.
     hasher: RandomState,
     fetches: IntCounterVec,
@@ -121,6 +125,7 @@ impl Tokens {
                 client,
                 policy,
                 cache: Mutex::default(),
+                fetching: Mutex::default(),
                 hasher: RandomState::new(),
                 fetches,
                 rotated,
@@ -143,14 +148,20 @@ impl Tokens {
         deadline: &Deadline,
     ) -> Result<String> {
         let fingerprint = self.hasher.hash_one(settings);
-        if let Some(id) = notifier_id {
-            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(cached) = cache.get(&id)
-                && cached.fingerprint == fingerprint
-                && Instant::now() < cached.renew_at
-            {
-                return Ok(cached.token.clone());
-            }
+        if let Some(token) = self.cached(notifier_id, fingerprint) {
+            return Ok(token);
+        }
+        let lock = notifier_id.map(|id| {
+            let mut fetching = self.fetching.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(fetching.entry(id).or_default())
+        });
+        let _fetching = match &lock {
+            Some(lock) => Some(deadline.within_total(lock.lock()).await?),
+            None => None,
+        };
+        // Another send may have fetched one while this one waited.
+        if let Some(token) = self.cached(notifier_id, fingerprint) {
+            return Ok(token);
         }
         let fetched = self.fetch(settings, deadline).await;
         let outcome = match &fetched {
@@ -187,6 +198,13 @@ impl Tokens {
                 );
         }
         Ok(token)
+    }
+
+    fn cached(&self, notifier_id: Option<i64>, fingerprint: u64) -> Option<String> {
+        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let cached = cache.get(&notifier_id?)?;
+        (cached.fingerprint == fingerprint && Instant::now() < cached.renew_at)
+            .then(|| cached.token.clone())
     }
 
     /// Drops this notifier's token: the server refused it, or the notifier changed.

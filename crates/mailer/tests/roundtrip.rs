@@ -771,3 +771,45 @@ async fn xoauth2_refresh_token_grant_reports_a_rotated_refresh_token() {
         (3, "rt-0", "rt-1")
     );
 }
+
+#[tokio::test]
+async fn concurrent_xoauth2_logins_share_one_token_fetch() {
+    let ca = TestCa::new();
+    let (endpoint, _relay, settings) = xoauth2_rig(&ca, Some("rt-0")).await;
+    let mailer = mailer(&ca, WAIT);
+
+    let checks = (0..4).map(|_| mailer.check_notifier(9, &settings, None));
+    for outcome in futures_join_all(checks).await {
+        outcome.unwrap();
+    }
+    assert_eq!(endpoint.requests().len(), 1, "{:?}", endpoint.requests());
+}
+
+/// Runs the futures concurrently on this task, returning their outputs in order.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut outputs: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in set.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
+}
