@@ -13,7 +13,8 @@
 //!                          │     └─ hooks      told of every write (the mailer forgets its
 //!                          │                   pooled connections for that notifier)
 //!                          ├─ authentication   how each notifier logs in: get · put ·
-//!                          │                   for_sending (uncached; not a notifier write)
+//!                          │                   for_sending · rotate_refresh_token
+//!                          │                   (uncached; not a notifier write)
 //!                          ├─ deliveries       the outbox's rows: create · claim · record ·
 //!                          │                   get · page · retry · cancel · purge (uncached:
 //!                          │                   every attempt changes them)
