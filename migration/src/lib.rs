@@ -14,7 +14,7 @@ mod m20261126_000006_track_notifier_changes;
 mod m20261202_000007_stripe_the_data_epoch;
 mod m20261202_000008_create_deliveries;
 mod m20261202_000009_create_idempotency_keys;
-// 10 is the notifier authentication table (another branch).
+mod m20261202_000010_create_notifier_authentication;
 mod m20261202_000011_create_notifier_dkim;
 
 pub struct Migrator;
@@ -32,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_stripe_the_data_epoch::Migration),
             Box::new(m20261202_000008_create_deliveries::Migration),
             Box::new(m20261202_000009_create_idempotency_keys::Migration),
+            Box::new(m20261202_000010_create_notifier_authentication::Migration),
             Box::new(m20261202_000011_create_notifier_dkim::Migration),
         ]
     }

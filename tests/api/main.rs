@@ -11,6 +11,7 @@
 mod helpers;
 
 mod auth;
+mod authentication;
 mod browser;
 mod caching;
 mod cli;

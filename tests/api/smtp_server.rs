@@ -32,8 +32,11 @@ use tokio::task::{JoinHandle, JoinSet};
 mod ca;
 #[path = "smtp_server/session.rs"]
 mod session;
+#[path = "smtp_server/token_endpoint.rs"]
+mod token_endpoint;
 
 pub use ca::TestCa;
+pub use token_endpoint::{CurrentToken, TokenEndpoint};
 
 /// What the server offers on its socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +71,12 @@ pub struct Quirks {
     /// The first this many messages get `451 4.7.1 Greylisted, try again later` at the end
     /// of DATA and are not kept (a greylisting relay).
     pub defer_first: usize,
+    /// Offers no AUTH at all (no `AUTH` line after EHLO) and takes mail without it: a
+    /// relay that trusts its clients by address. `require_auth` is then ignored.
+    pub no_auth: bool,
+    /// Also offers AUTH XOAUTH2, and accepts it with this bearer token only (the one a
+    /// [`TokenEndpoint`] issued last); any other gets `535 5.7.8`.
+    pub xoauth2: Option<CurrentToken>,
 }
 
 /// One message the server accepted.

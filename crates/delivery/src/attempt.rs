@@ -3,19 +3,40 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use notifier_domain::{Delivery, Dkim, Notifier, backoff};
-use notifier_mailer::{DkimSettings, MailError, Mailer, OutgoingMessage, SmtpSettings, TlsMode};
+use notifier_domain::{Authentication, Delivery, Dkim, Grant, Notifier, backoff};
+use notifier_mailer::{
+    DkimSettings, MailError, Mailer, OutgoingMessage, SmtpAuth, SmtpSettings, TlsMode, XOAuth2,
+};
 use notifier_store::{Content, Outcome, Store};
 
 use crate::DeliveryCounters;
 
-/// The SMTP settings a stored notifier describes, with its DKIM settings when it signs.
-pub fn smtp_settings(notifier: &Notifier, dkim: Option<&Dkim>) -> SmtpSettings {
+/// The SMTP settings a stored notifier describes: logging in as its `/authentication`
+/// says, signing with its DKIM settings when it has them.
+pub fn smtp_settings(
+    notifier: &Notifier,
+    auth: &Authentication,
+    dkim: Option<&Dkim>,
+) -> SmtpSettings {
     SmtpSettings {
         host: notifier.host.clone(),
         port: notifier.port,
         username: notifier.username.clone(),
         password: notifier.password.expose().to_owned(),
+        auth: match auth {
+            Authentication::Password => SmtpAuth::Password,
+            Authentication::None => SmtpAuth::None,
+            Authentication::XOAuth2(x) => SmtpAuth::XOAuth2(XOAuth2 {
+                token_url: x.token_url.clone(),
+                client_id: x.client_id.clone(),
+                client_secret: x.client_secret.expose().to_owned(),
+                scope: x.scope.clone(),
+                refresh_token: match x.grant {
+                    Grant::RefreshToken => x.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+                    Grant::ClientCredentials => None,
+                },
+            }),
+        },
         from_email: notifier.from_email.clone(),
         tls: TlsMode::from_flags(notifier.use_tls, notifier.use_ssl),
         dkim: dkim.map(|d| DkimSettings {
@@ -26,13 +47,15 @@ pub fn smtp_settings(notifier: &Notifier, dkim: Option<&Dkim>) -> SmtpSettings {
     }
 }
 
-/// Everything a send through `notifier` needs, its DKIM settings read afresh.
+/// Everything a send through `notifier` needs, its authentication and DKIM settings
+/// read afresh.
 pub async fn sending_settings(
     store: &Store,
     notifier: &Notifier,
 ) -> notifier_store::Result<SmtpSettings> {
+    let auth = store.authentication.for_sending(notifier.id).await?;
     let dkim = store.dkim.signing(notifier.id).await?;
-    Ok(smtp_settings(notifier, dkim.as_ref()))
+    Ok(smtp_settings(notifier, &auth, dkim.as_ref()))
 }
 
 /// Sends the delivery's message through `notifier` once, with the delivery's Message-ID;

@@ -36,6 +36,10 @@ pub mod messages {
     pub fn at_most(max: i64) -> String {
         format!("Ensure this value is less than or equal to {max}.")
     }
+    /// DRF `ChoiceField`'s `invalid_choice`, `input` being Python's `str()` of the value.
+    pub fn invalid_choice(input: &str) -> String {
+        format!("\"{input}\" is not a valid choice.")
+    }
     pub fn at_least(min: i64) -> String {
         format!("Ensure this value is greater than or equal to {min}.")
     }
@@ -46,6 +50,8 @@ pub mod messages {
 pub enum FieldError {
     Messages(Vec<String>),
     Items(Vec<(usize, Vec<String>)>),
+    /// A nested object's own field errors, as DRF nests a nested serializer's.
+    Nested(FieldErrors),
 }
 
 /// Errors per field, kept in the order fields were checked (DRF's serializer order).
@@ -62,7 +68,7 @@ impl FieldErrors {
         match self.0.iter_mut().find(|(name, _)| name == field) {
             Some((_, FieldError::Messages(list))) => list.push(message),
             // A list field's item errors and a message never mix in DRF; keep the first.
-            Some((_, FieldError::Items(_))) => {}
+            Some((_, FieldError::Items(_) | FieldError::Nested(_))) => {}
             None => self
                 .0
                 .push((field.to_owned(), FieldError::Messages(vec![message]))),
@@ -72,6 +78,11 @@ impl FieldErrors {
     /// Errors of the items of a list field, keyed by index as DRF's ListField reports them.
     pub fn add_items(&mut self, field: &str, items: Vec<(usize, Vec<String>)>) {
         self.0.push((field.to_owned(), FieldError::Items(items)));
+    }
+
+    /// Errors of a nested object's fields, under `field`.
+    pub fn add_nested(&mut self, field: &str, errors: FieldErrors) {
+        self.0.push((field.to_owned(), FieldError::Nested(errors)));
     }
 
     pub fn single(field: &str, message: impl Into<String>) -> Self {
@@ -95,7 +106,7 @@ impl FieldErrors {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
         self.0.iter().map(|(name, error)| match error {
             FieldError::Messages(list) => (name.as_str(), list.as_slice()),
-            FieldError::Items(_) => (name.as_str(), &[][..]),
+            FieldError::Items(_) | FieldError::Nested(_) => (name.as_str(), &[][..]),
         })
     }
 }
@@ -107,6 +118,7 @@ impl Serialize for FieldErrors {
             match error {
                 FieldError::Messages(list) => map.serialize_entry(field, list)?,
                 FieldError::Items(items) => map.serialize_entry(field, &ItemErrors(items))?,
+                FieldError::Nested(errors) => map.serialize_entry(field, errors)?,
             }
         }
         map.end()

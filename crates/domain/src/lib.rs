@@ -4,6 +4,7 @@
 //! validating fields with DRF's exact messages, port defaulting, the permission codes and
 //! the user/principal model. The web layer feeds it bodies; persistence stores what it yields.
 
+pub mod authentication;
 mod coerce;
 mod delivery;
 pub mod dkim;
@@ -19,6 +20,10 @@ mod permission;
 mod send_input;
 mod user;
 
+pub use authentication::{
+    Authentication, AuthenticationInput, Grant, Provider, SecretInput, XOAuth2, XOAuth2Input,
+    parse_authentication,
+};
 pub use delivery::{
     Delivery, DeliveryOrder, DeliveryQuery, DeliveryQueryError, DeliveryStatus, backoff,
 };

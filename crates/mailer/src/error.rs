@@ -55,10 +55,24 @@ pub enum MailError {
     TlsInterrupted,
     #[error("server does not offer STARTTLS")]
     StartTlsUnavailable,
+    /// The server offers AUTH, but neither PLAIN nor LOGIN.
     #[error("server offers no supported authentication mechanism (PLAIN, LOGIN)")]
     AuthUnsupported,
+    /// The server offers no AUTH at all, and the notifier's method sends a password.
+    #[error(
+        "server offers no authentication; if this relay needs no login, set the notifier's \
+         authentication method to \"none\""
+    )]
+    AuthNotOffered,
+    /// The notifier logs in with XOAUTH2 and the server does not offer it.
+    #[error("server does not offer AUTH XOAUTH2")]
+    XOAuth2Unsupported,
     #[error("authentication rejected: {0}")]
     AuthenticationRejected(String),
+    /// No access token: the endpoint refused, failed or could not be reached. `text` is
+    /// `<error>: <error_description>` when it answered so.
+    #[error("OAuth2 token endpoint: {text}")]
+    OAuthToken { text: String, transient: bool },
     /// Every recipient was refused; each `address: reply` is listed in `text`.
     #[error("recipient rejected: {text}")]
     RecipientRejected {
@@ -98,6 +112,7 @@ impl MailError {
             | MailError::Disconnected
             | MailError::TlsInterrupted => true,
             MailError::RecipientRejected { all_transient, .. } => *all_transient,
+            MailError::OAuthToken { transient, .. } => *transient,
             MailError::AuthenticationRejected(_) | MailError::Rejected { .. } => self
                 .reply_code()
                 .is_some_and(|code| (400..500).contains(&code)),

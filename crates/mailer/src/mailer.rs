@@ -1,17 +1,22 @@
 //! The public entry point: one [`Mailer`] per process, cloned into every worker.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use prometheus::IntCounterVec;
+use tokio::sync::mpsc;
 
 use lettre::transport::smtp::extension::ClientId;
 
 use crate::deadline::Deadline;
 use crate::error::{MailError, Result};
 use crate::message::{self, OutgoingMessage};
+use crate::oauth::{RotatedRefreshToken, Tokens};
 use crate::policy::Policy;
 use crate::pool::Pool;
 use crate::session::Dialer;
-use crate::settings::{MailerConfig, SmtpSettings};
+use crate::settings::{MailerConfig, SmtpAuth, SmtpSettings};
 use crate::tls;
 
 /// Sends mail with stored notifiers' settings; cheap to clone, safe to share.
@@ -23,6 +28,10 @@ pub struct Mailer {
 struct Inner {
     dialer: Dialer,
     pool: Pool,
+    /// XOAUTH2 access tokens, per notifier.
+    tokens: Tokens,
+    /// Refresh tokens the endpoints replaced, until the caller takes the receiver.
+    rotations: Mutex<Option<mpsc::UnboundedReceiver<RotatedRefreshToken>>>,
     timeout: Duration,
     total_timeout: Duration,
 }
@@ -40,20 +49,28 @@ impl Mailer {
         // Build one set of TLS parameters now so that any trouble with the roots shows
         // at start-up, not on the first TLS send.
         tls::parameters("localhost", &extra_roots)?;
+        let policy = Policy::new(
+            &config.denied_networks,
+            &config.allowed_networks,
+            &config.allowed_ports,
+        );
+        let (tokens, rotations) = Tokens::new(
+            config.extra_ca_pem.as_deref(),
+            policy.clone(),
+            config.timeout,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 dialer: Dialer {
                     // Read once: lettre asks the OS for the host name on every default().
                     hello: ClientId::default(),
                     extra_roots,
-                    policy: Policy::new(
-                        &config.denied_networks,
-                        &config.allowed_networks,
-                        &config.allowed_ports,
-                    ),
+                    policy,
                     allow_plaintext_auth: config.allow_plaintext_auth,
                 },
                 pool: Pool::new(config.max_connections_per_notifier),
+                tokens,
+                rotations: Mutex::new(Some(rotations)),
                 timeout: config.timeout,
                 total_timeout: config.total_timeout,
             }),
@@ -63,6 +80,26 @@ impl Mailer {
     /// Connects, secures per the TLS mode, authenticates and quits; with `to`, also sends a
     /// short test message. Always on a new connection: it tests the settings themselves.
     pub async fn check(&self, settings: &SmtpSettings, to: Option<&str>) -> Result<CheckOutcome> {
+        self.check_settings(None, settings, to).await
+    }
+
+    /// [`Mailer::check`] for a stored notifier: an XOAUTH2 access token comes from (and
+    /// goes to) its cache, and a rotated refresh token is reported for it.
+    pub async fn check_notifier(
+        &self,
+        notifier_id: i64,
+        settings: &SmtpSettings,
+        to: Option<&str>,
+    ) -> Result<CheckOutcome> {
+        self.check_settings(Some(notifier_id), settings, to).await
+    }
+
+    async fn check_settings(
+        &self,
+        notifier_id: Option<i64>,
+        settings: &SmtpSettings,
+        to: Option<&str>,
+    ) -> Result<CheckOutcome> {
         let dialer = &self.inner.dialer;
         let deadline = self.deadline();
         // Built before connecting so that a bad address costs no connection.
@@ -75,7 +112,7 @@ impl Mailer {
                 )
             })
             .transpose()?;
-        let mut conn = dialer.open(settings, &deadline).await?;
+        let mut conn = self.open(notifier_id, settings, &deadline).await?;
         let detail = match test {
             None => "connected and authenticated",
             Some(test) => {
@@ -120,7 +157,7 @@ impl Mailer {
         };
         let mut conn = match parked {
             Some(conn) => conn,
-            None => dialer.open(settings, &deadline).await?,
+            None => self.open(Some(notifier_id), settings, &deadline).await?,
         };
         match dialer
             .transact(&mut conn, &prepared.envelope, &prepared.bytes, &deadline)
@@ -137,6 +174,54 @@ impl Mailer {
         }
     }
 
+    /// A new connection, logged in. With XOAUTH2, the access token comes from the token
+    /// endpoint (or the cache); a `535` to it drops the token and tries once more with a
+    /// new one (the cached token may have been revoked before it expired).
+    async fn open(
+        &self,
+        notifier_id: Option<i64>,
+        settings: &SmtpSettings,
+        deadline: &Deadline,
+    ) -> Result<AsyncSmtpConnection> {
+        let Inner { dialer, tokens, .. } = &*self.inner;
+        let SmtpAuth::XOAuth2(oauth) = &settings.auth else {
+            return dialer.open(settings, None, deadline).await;
+        };
+        // The destination is checked before the secrets go to the token endpoint.
+        let addresses = dialer.destinations(settings, deadline).await?;
+        let token = tokens.token(notifier_id, oauth, deadline).await?;
+        match dialer
+            .connect(&addresses, settings, Some(&token), deadline)
+            .await
+        {
+            Err(e) if e.reply_code() == Some(535) => {
+                if let Some(id) = notifier_id {
+                    tokens.forget(id);
+                }
+                let token = tokens.token(notifier_id, oauth, deadline).await?;
+                dialer
+                    .connect(&addresses, settings, Some(&token), deadline)
+                    .await
+            }
+            opened => opened,
+        }
+    }
+
+    /// Refresh tokens that token endpoints replaced, for the caller to store; the receiver
+    /// is handed out once (later calls get `None`).
+    pub fn rotated_refresh_tokens(&self) -> Option<mpsc::UnboundedReceiver<RotatedRefreshToken>> {
+        self.inner
+            .rotations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// `notifier_oauth_token_fetch_total{outcome}`, for the caller's metrics registry.
+    pub fn oauth_token_fetches(&self) -> IntCounterVec {
+        self.inner.tokens.counter()
+    }
+
     /// The limits of one check or send, counted from now.
     fn deadline(&self) -> Deadline {
         Deadline::start(self.inner.timeout, self.inner.total_timeout)
@@ -145,6 +230,7 @@ impl Mailer {
     /// Drops this notifier's idle connections; call after it is updated or deleted.
     pub fn forget(&self, notifier_id: i64) {
         self.inner.pool.forget(notifier_id);
+        self.inner.tokens.forget(notifier_id);
     }
 }
 
@@ -166,6 +252,7 @@ mod tests {
             port: 25,
             username: String::new(),
             password: String::new(),
+            auth: crate::SmtpAuth::Password,
             from_email: "a@example.com".into(),
             tls: TlsMode::None,
             dkim: None,

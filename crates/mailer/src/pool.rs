@@ -53,7 +53,7 @@ impl Pool {
     /// Everything that decides what connection the settings make.
     pub(crate) fn fingerprint(&self, s: &SmtpSettings) -> u64 {
         self.hasher
-            .hash_one((&s.host, s.port, &s.username, &s.password, s.tls))
+            .hash_one((&s.host, s.port, &s.username, &s.password, &s.auth, s.tls))
     }
 
     /// A parked connection for these settings, if any. Connections made with other settings

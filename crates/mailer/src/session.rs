@@ -13,14 +13,14 @@ use std::time::Duration;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use tokio::net::TcpStream;
 
 use crate::deadline::Deadline;
 use crate::error::{MailError, Result, Step, leading_code, refusals, reply_text};
 use crate::policy::{self, Policy};
-use crate::settings::{SmtpSettings, TlsMode};
+use crate::settings::{SmtpAuth, SmtpSettings, TlsMode};
 use crate::tls;
 
 const MECHANISMS: [Mechanism; 2] = [Mechanism::Plain, Mechanism::Login];
@@ -36,12 +36,25 @@ pub(crate) struct Dialer {
 impl Dialer {
     /// Checks where `settings` lead, then connects, secures the channel per `settings.tls`
     /// and authenticates. Every refusal of the policy comes before the first packet.
+    /// `token` is the XOAUTH2 access token, for [`SmtpAuth::XOAuth2`].
     pub(crate) async fn open(
         &self,
         settings: &SmtpSettings,
+        token: Option<&str>,
         deadline: &Deadline,
     ) -> Result<AsyncSmtpConnection> {
         let addresses = self.destinations(settings, deadline).await?;
+        self.connect(&addresses, settings, token, deadline).await
+    }
+
+    /// [`Dialer::open`] to addresses [`Dialer::destinations`] admitted.
+    pub(crate) async fn connect(
+        &self,
+        addresses: &[SocketAddr],
+        settings: &SmtpSettings,
+        token: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<AsyncSmtpConnection> {
         let implicit = match settings.tls {
             TlsMode::Implicit => Some(tls::parameters(&settings.host, &self.extra_roots)?),
             TlsMode::None | TlsMode::StartTls => None,
@@ -51,7 +64,7 @@ impl Dialer {
         let mut conn = match implicit {
             Some(implicit) => {
                 let connect = AsyncSmtpConnection::connect_tokio1(
-                    addresses.as_slice(),
+                    addresses,
                     Some(deadline.step()),
                     &self.hello,
                     Some(implicit),
@@ -61,7 +74,7 @@ impl Dialer {
             }
             None => {
                 let stream = deadline
-                    .run(connect_without_delay(&addresses, deadline.step()))
+                    .run(connect_without_delay(addresses, deadline.step()))
                     .await?
                     .map_err(|e| MailError::from_io(&e, deadline.step()))?;
                 let greet =
@@ -88,9 +101,37 @@ impl Dialer {
             .await?;
         }
 
-        if sends_password(settings) {
+        if let SmtpAuth::XOAuth2(_) = settings.auth {
+            if !conn
+                .server_info()
+                .supports_auth_mechanism(Mechanism::Xoauth2)
+            {
+                let err = MailError::XOAuth2Unsupported;
+                self.close(conn, &err, deadline).await;
+                return Err(err);
+            }
+            let credentials = Credentials::new(
+                settings.username.clone(),
+                token.unwrap_or_default().to_owned(),
+            );
+            let authenticated = self
+                .step(
+                    deadline,
+                    Step::Auth,
+                    conn.auth(&[Mechanism::Xoauth2], &credentials),
+                )
+                .await;
+            if let Err(e) = authenticated {
+                self.close(conn, &e, deadline).await;
+                return Err(e);
+            }
+        } else if sends_password(settings) {
             if conn.server_info().get_auth_mechanism(&MECHANISMS).is_none() {
-                let err = MailError::AuthUnsupported;
+                let err = if self.offers_auth(&mut conn, deadline).await {
+                    MailError::AuthUnsupported
+                } else {
+                    MailError::AuthNotOffered
+                };
                 self.close(conn, &err, deadline).await;
                 return Err(err);
             }
@@ -107,10 +148,28 @@ impl Dialer {
         Ok(conn)
     }
 
+    /// Whether the server offers AUTH with any mechanism. lettre's `ServerInfo` keeps only
+    /// the mechanisms it knows, so an `AUTH CRAM-MD5` line is not in it: ask again with a
+    /// second EHLO (only on the way to an error) and read the keywords. When that fails,
+    /// assume AUTH is offered: the older, more cautious wording.
+    async fn offers_auth(&self, conn: &mut AsyncSmtpConnection, deadline: &Deadline) -> bool {
+        if conn
+            .server_info()
+            .supports_auth_mechanism(Mechanism::Xoauth2)
+        {
+            return true;
+        }
+        let ehlo = conn.command(Ehlo::new(self.hello.clone()));
+        match deadline.run(ehlo).await {
+            Ok(Ok(reply)) => reply.message().skip(1).any(is_auth_keyword),
+            _ => true,
+        }
+    }
+
     /// The socket addresses `open` may connect to: port allowed, host resolved within the
     /// limits, each address canonical and allowed, and only loopback ones when the password
     /// would travel in plain text.
-    async fn destinations(
+    pub(crate) async fn destinations(
         &self,
         settings: &SmtpSettings,
         deadline: &Deadline,
@@ -205,6 +264,8 @@ impl Dialer {
             err,
             MailError::StartTlsUnavailable
                 | MailError::AuthUnsupported
+                | MailError::AuthNotOffered
+                | MailError::XOAuth2Unsupported
                 | MailError::AuthenticationRejected(_)
                 | MailError::RecipientRejected { .. }
                 | MailError::Rejected { .. }
@@ -262,9 +323,21 @@ async fn connect_without_delay(
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
 }
 
-/// As Django's backend: AUTH only when both a username and a password are stored.
+/// Whether the conversation sends AUTH. With a password, as Django's backend: only when
+/// both a username and a password are stored. `none` sends no secret at all.
 fn sends_password(settings: &SmtpSettings) -> bool {
-    !settings.username.is_empty() && !settings.password.is_empty()
+    match settings.auth {
+        SmtpAuth::Password => !settings.username.is_empty() && !settings.password.is_empty(),
+        SmtpAuth::None => false,
+        // A bearer token is a secret too.
+        SmtpAuth::XOAuth2(_) => true,
+    }
+}
+
+/// An EHLO keyword line that announces AUTH (`AUTH PLAIN`, or the old `AUTH=LOGIN`).
+fn is_auth_keyword(line: &str) -> bool {
+    let keyword = line.split([' ', '=']).next().unwrap_or_default();
+    keyword.eq_ignore_ascii_case("AUTH")
 }
 
 #[cfg(test)]
@@ -290,10 +363,22 @@ mod tests {
             port: 25,
             username: "user".into(),
             password: password.into(),
+            auth: SmtpAuth::Password,
             from_email: "a@example.com".into(),
             tls,
             dkim: None,
         }
+    }
+
+    #[test]
+    fn auth_keywords_are_recognised_in_either_spelling() {
+        assert!(is_auth_keyword("AUTH PLAIN LOGIN"));
+        assert!(is_auth_keyword("auth CRAM-MD5"));
+        assert!(is_auth_keyword("AUTH=LOGIN"));
+        assert!(is_auth_keyword("AUTH"));
+        assert!(!is_auth_keyword("AUTHX"));
+        assert!(!is_auth_keyword("8BITMIME"));
+        assert!(!is_auth_keyword("STARTTLS"));
     }
 
     // IP literals only: no DNS, and `destinations` never connects.
@@ -353,6 +438,15 @@ mod tests {
             let expected = expected.map(str::to_owned).map_err(str::to_owned);
             assert_eq!(outcome, expected, "{host} {tls:?} allow={allow}");
         }
+    }
+
+    #[tokio::test]
+    async fn without_authentication_plain_text_goes_anywhere_the_policy_allows() {
+        let deadline = Deadline::start(Duration::from_secs(1), Duration::from_secs(1));
+        let mut relay = settings("192.0.2.10", TlsMode::None, "pw");
+        relay.auth = SmtpAuth::None;
+        let addresses = dialer(false).destinations(&relay, &deadline).await.unwrap();
+        assert_eq!(addresses, ["192.0.2.10:25".parse().unwrap()]);
     }
 
     #[tokio::test]

@@ -71,6 +71,60 @@ impl Default for MailerConfig {
     }
 }
 
+/// How a notifier logs in to its server (its `/authentication` sub-resource).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SmtpAuth {
+    /// AUTH PLAIN or LOGIN with [`SmtpSettings::username`] and [`SmtpSettings::password`],
+    /// when both are set (as Django's backend).
+    Password,
+    /// No AUTH command: a relay that accepts mail from trusted hosts.
+    None,
+    /// SASL XOAUTH2 as [`SmtpSettings::username`], with an access token from an OAuth2
+    /// token endpoint.
+    XOAuth2(XOAuth2),
+}
+
+/// Where and how to get XOAUTH2 access tokens (RFC 6749 token endpoint).
+#[derive(Clone, PartialEq, Eq)]
+pub struct XOAuth2 {
+    /// An `https` URL.
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: String,
+    /// The `refresh_token` grant's token; `None` for the `client_credentials` grant.
+    pub refresh_token: Option<String>,
+}
+
+// By hand: a refresh token the endpoint rotated is the same login, so neither the pooled
+// connections nor the cached access token are dropped for it (an endpoint that rotates
+// on every use would otherwise cost a token per send).
+impl std::hash::Hash for XOAuth2 {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.token_url.hash(state);
+        self.client_id.hash(state);
+        self.client_secret.hash(state);
+        self.scope.hash(state);
+        self.refresh_token.is_some().hash(state);
+    }
+}
+
+// By hand so that a `{:?}` never prints a secret.
+impl fmt::Debug for XOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XOAuth2")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"********")
+            .field("scope", &self.scope)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "********"),
+            )
+            .finish()
+    }
+}
+
 /// One notifier's SMTP settings, as stored (password decrypted).
 #[derive(Clone)]
 pub struct SmtpSettings {
@@ -78,6 +132,8 @@ pub struct SmtpSettings {
     pub port: u16,
     pub username: String,
     pub password: String,
+    /// How to log in; `username` and `password` are used only by [`SmtpAuth::Password`].
+    pub auth: SmtpAuth,
     pub from_email: String,
     pub tls: TlsMode,
     /// When set, every message sent is DKIM-signed with it.
@@ -92,6 +148,7 @@ impl fmt::Debug for SmtpSettings {
             .field("port", &self.port)
             .field("username", &self.username)
             .field("password", &"********")
+            .field("auth", &self.auth)
             .field("from_email", &self.from_email)
             .field("tls", &self.tls)
             .field("dkim", &self.dkim)
@@ -127,6 +184,7 @@ mod tests {
             port: 587,
             username: "user".into(),
             password: "hunter2".into(),
+            auth: SmtpAuth::Password,
             from_email: "a@example.com".into(),
             tls: TlsMode::StartTls,
             dkim: None,

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use notifier_mailer::{
-    IpNet, MailError, Mailer, MailerConfig, OutgoingMessage, SmtpSettings, TlsMode,
+    IpNet, MailError, Mailer, MailerConfig, OutgoingMessage, SmtpAuth, SmtpSettings, TlsMode,
+    XOAuth2,
 };
 use smtp_server::{
-    Quirks, Security, SmtpServerOptions, TestCa, TestSmtpServer, banner_server, silent_server,
+    Quirks, Security, SmtpServerOptions, TestCa, TestSmtpServer, TokenEndpoint, banner_server,
+    silent_server,
 };
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -57,6 +59,7 @@ fn settings(host: &str, port: u16, tls: TlsMode) -> SmtpSettings {
         port,
         username: "mailer".into(),
         password: "s3cret-pass".into(),
+        auth: SmtpAuth::Password,
         from_email: "Notifier <noreply@example.com>".into(),
         tls,
         dkim: None,
@@ -609,4 +612,205 @@ async fn the_total_timeout_ends_a_slow_exchange_that_each_step_would_allow() {
         "{took:?}"
     );
     assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn without_authentication_no_auth_is_sent_and_a_password_meets_the_hint() {
+    let ca = TestCa::new();
+    let quirks = Quirks {
+        no_auth: true,
+        ..Quirks::default()
+    };
+    let relay = TestSmtpServer::start_with(options(Security::Plain, None), quirks).await;
+    let mailer = mailer(&ca, WAIT);
+    let trusted = SmtpSettings {
+        auth: SmtpAuth::None,
+        ..settings("127.0.0.1", relay.port, TlsMode::None)
+    };
+
+    mailer
+        .send(1, &trusted, &short_message("a@example.com"))
+        .await
+        .unwrap();
+    let mails = relay.wait_for_mail(1, WAIT).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].auth_user, None);
+    mailer.check(&trusted, None).await.unwrap();
+
+    let with_password = settings("127.0.0.1", relay.port, TlsMode::None);
+    let hint = "server offers no authentication; if this relay needs no login, set the \
+                notifier's authentication method to \"none\"";
+    let err = mailer.check(&with_password, None).await.unwrap_err();
+    assert!(matches!(err, MailError::AuthNotOffered), "{err:?}");
+    assert_eq!(err.to_string(), hint);
+    let err = mailer
+        .send(2, &with_password, &short_message("a@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), hint);
+    assert!(!err.is_transient());
+}
+
+/// An XOAUTH2 relay on loopback accepting the endpoint's current token, and settings for it.
+async fn xoauth2_rig(
+    ca: &TestCa,
+    refresh_token: Option<&str>,
+) -> (TokenEndpoint, TestSmtpServer, SmtpSettings) {
+    let endpoint = TokenEndpoint::start(ca.server_config(&["localhost", "127.0.0.1"])).await;
+    let quirks = Quirks {
+        xoauth2: Some(endpoint.current.clone()),
+        ..Quirks::default()
+    };
+    let relay = TestSmtpServer::start_with(options(Security::Plain, None), quirks).await;
+    let settings = SmtpSettings {
+        auth: SmtpAuth::XOAuth2(XOAuth2 {
+            token_url: endpoint.url(),
+            client_id: "client-1".into(),
+            client_secret: "secret-1".into(),
+            scope: "https://mail.example.com/.default".into(),
+            refresh_token: refresh_token.map(str::to_owned),
+        }),
+        ..settings("127.0.0.1", relay.port, TlsMode::None)
+    };
+    (endpoint, relay, settings)
+}
+
+#[tokio::test]
+async fn xoauth2_logs_in_with_a_cached_token_and_fetches_again_once_after_535() {
+    let ca = TestCa::new();
+    let (endpoint, relay, settings) = xoauth2_rig(&ca, None).await;
+    let mailer = mailer(&ca, WAIT);
+
+    mailer.check_notifier(7, &settings, None).await.unwrap();
+    mailer
+        .check_notifier(7, &settings, Some("a@example.com"))
+        .await
+        .unwrap();
+    let mails = relay.wait_for_mail(1, WAIT).await;
+    assert_eq!(mails[0].auth_user.as_deref(), Some("mailer"));
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 1, "the token is cached: {requests:?}");
+    let form = &requests[0];
+    assert_eq!(form["grant_type"], "client_credentials");
+    assert_eq!(form["client_id"], "client-1");
+    assert_eq!(form["client_secret"], "secret-1");
+    assert_eq!(form["scope"], "https://mail.example.com/.default");
+    assert_eq!(
+        mailer
+            .oauth_token_fetches()
+            .with_label_values(&["ok"])
+            .get(),
+        1
+    );
+
+    // Revoked before it expired: the 535 drops it and one new token is fetched.
+    endpoint.revoke();
+    mailer.check_notifier(7, &settings, None).await.unwrap();
+    assert_eq!(endpoint.requests().len(), 2);
+
+    // A token that expires within the minute is not kept.
+    endpoint.set_expires_in(30);
+    mailer.forget(7);
+    mailer.check_notifier(7, &settings, None).await.unwrap();
+    mailer.check_notifier(7, &settings, None).await.unwrap();
+    assert_eq!(endpoint.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn xoauth2_endpoint_errors_and_refusals_read_as_the_contract_says() {
+    let ca = TestCa::new();
+    let (endpoint, _relay, settings) = xoauth2_rig(&ca, None).await;
+    let mailer = mailer(&ca, WAIT);
+    endpoint.fail_with("invalid_client", "Client authentication failed.");
+
+    let err = mailer.check_notifier(1, &settings, None).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "OAuth2 token endpoint: invalid_client: Client authentication failed."
+    );
+    assert!(!err.is_transient());
+    assert_eq!(
+        mailer
+            .oauth_token_fetches()
+            .with_label_values(&["error"])
+            .get(),
+        1
+    );
+
+    // A bearer token is a secret: no plain text beyond loopback.
+    let remote = SmtpSettings {
+        host: "192.0.2.10".into(),
+        ..settings.clone()
+    };
+    let err = mailer.check(&remote, None).await.unwrap_err();
+    assert!(matches!(err, MailError::PlaintextAuth(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn xoauth2_refresh_token_grant_reports_a_rotated_refresh_token() {
+    let ca = TestCa::new();
+    let (endpoint, relay, settings) = xoauth2_rig(&ca, Some("rt-0")).await;
+    let mailer = mailer(&ca, WAIT);
+    let mut rotations = mailer.rotated_refresh_tokens().unwrap();
+    endpoint.rotate_refresh_tokens();
+
+    mailer
+        .send(3, &settings, &short_message("b@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(relay.wait_for_mail(1, WAIT).await.len(), 1);
+    let form = &endpoint.requests()[0];
+    assert_eq!(form["grant_type"], "refresh_token");
+    assert_eq!(form["refresh_token"], "rt-0");
+    let rotated = rotations.try_recv().unwrap();
+    assert_eq!(
+        (
+            rotated.notifier_id,
+            rotated.previous.as_str(),
+            rotated.refresh_token.as_str()
+        ),
+        (3, "rt-0", "rt-1")
+    );
+}
+
+#[tokio::test]
+async fn concurrent_xoauth2_logins_share_one_token_fetch() {
+    let ca = TestCa::new();
+    let (endpoint, _relay, settings) = xoauth2_rig(&ca, Some("rt-0")).await;
+    let mailer = mailer(&ca, WAIT);
+
+    let checks = (0..4).map(|_| mailer.check_notifier(9, &settings, None));
+    for outcome in futures_join_all(checks).await {
+        outcome.unwrap();
+    }
+    assert_eq!(endpoint.requests().len(), 1, "{:?}", endpoint.requests());
+}
+
+/// Runs the futures concurrently on this task, returning their outputs in order.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut outputs: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in set.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
 }

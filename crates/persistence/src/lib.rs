@@ -30,6 +30,7 @@
 //! Users, grants and tokens are written directly on the connection given, as are reads,
 //! and so are `Idempotency-Key` claims ([`idempotency`]).
 
+pub mod authentication;
 mod bootstrap;
 mod connect;
 pub mod deliveries;

@@ -63,6 +63,10 @@ impl Application {
         })
         .await
         .context("cannot open the database for writing")?;
+        metrics.register(mailer.oauth_token_fetches())?;
+        if let Some(rotations) = mailer.rotated_refresh_tokens() {
+            tokio::spawn(store_rotated_refresh_tokens(store.clone(), rotations));
+        }
         let outbox = Outbox::new(
             store.clone(),
             mailer.clone(),
@@ -205,6 +209,30 @@ fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
         SecretBox::from_base64(inline)?
     };
     Ok(secrets)
+}
+
+/// Stores each refresh token an OAuth2 token endpoint rotated, in place of the one it
+/// replaced (the endpoint may already have revoked that one). Ends with the mailer.
+async fn store_rotated_refresh_tokens(
+    store: Store,
+    mut rotations: tokio::sync::mpsc::UnboundedReceiver<notifier_mailer::RotatedRefreshToken>,
+) {
+    while let Some(rotated) = rotations.recv().await {
+        let id = rotated.notifier_id;
+        match store
+            .authentication
+            .rotate_refresh_token(id, &rotated.previous, &rotated.refresh_token)
+            .await
+        {
+            Ok(true) => log::info!("notifier={id} OAuth2 refresh token rotated and stored"),
+            Ok(false) => log::info!(
+                "notifier={id} OAuth2 refresh token rotated, but the notifier was set otherwise since"
+            ),
+            Err(e) => {
+                log::warn!("notifier={id} cannot store the rotated OAuth2 refresh token: {e}")
+            }
+        }
+    }
 }
 
 /// The SMTP client shared by all workers; a bad extra CA file stops the start.

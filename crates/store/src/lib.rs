@@ -12,6 +12,9 @@
 //!                          │     ├─ writer     persistence::Writer (SQLite: group commit)
 //!                          │     └─ hooks      told of every write (the mailer forgets its
 //!                          │                   pooled connections for that notifier)
+//!                          ├─ authentication   how each notifier logs in: get · put ·
+//!                          │                   for_sending · rotate_refresh_token
+//!                          │                   (uncached; not a notifier write)
 //!                          ├─ deliveries       the outbox's rows: create · claim · record ·
 //!                          │                   get · page · retry · cancel · purge (uncached:
 //!                          │                   every attempt changes them)
@@ -74,6 +77,7 @@
 //! that owns its caches and its writes, with the same shape of interface (read returning
 //! response bytes, writes that update the caches and call the change hooks themselves).
 
+mod authentication;
 mod cache;
 mod clock;
 mod counters;
@@ -90,6 +94,7 @@ mod principals;
 mod render;
 mod store;
 
+pub use authentication::AuthenticationStore;
 pub use clock::Clock;
 pub use counters::CacheCounters;
 pub use deliveries::DeliveryStore;

@@ -8,8 +8,8 @@ use crate::epochs::EpochReader;
 use crate::items::ItemCache;
 use crate::notifiers::Parts;
 use crate::{
-    CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore, Idempotency, NotifierStore,
-    Principals, Render,
+    AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore, Idempotency,
+    NotifierStore, Principals, Render,
 };
 
 /// What [`Store::open`] needs.
@@ -34,6 +34,7 @@ pub struct StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     pub notifiers: NotifierStore,
+    pub authentication: AuthenticationStore,
     pub deliveries: DeliveryStore,
     pub dkim: DkimStore,
     pub principals: Principals,
@@ -67,6 +68,8 @@ impl Store {
             options.secrets.clone(),
             options.clock,
         );
+        let authentication =
+            AuthenticationStore::new(db.clone(), options.secrets.clone(), options.hooks.clone());
         let dkim = DkimStore::new(db.clone(), options.secrets.clone());
         let notifiers = NotifierStore::new(Parts {
             db: db.clone(),
@@ -81,6 +84,7 @@ impl Store {
         });
         Ok(Self {
             notifiers,
+            authentication,
             deliveries,
             dkim,
             principals: Principals::new(db.clone(), epochs),

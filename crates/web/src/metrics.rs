@@ -87,6 +87,11 @@ impl Metrics {
         })
     }
 
+    /// Registers a counter kept elsewhere (the mailer's OAuth2 token fetches).
+    pub fn register(&self, counter: IntCounterVec) -> Result<(), prometheus::Error> {
+        self.registry.register(Box::new(counter))
+    }
+
     /// The notifier cache's counters, registered here.
     pub fn cache_counters(&self) -> CacheCounters {
         self.cache.clone()

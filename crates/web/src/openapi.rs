@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api_docs::{Detail, FieldErrorsBody, IdempotentOperations};
 use crate::handlers::{
-    create, delete, delivery_actions, delivery_log, dkim, health, list, me, metrics, retrieve,
-    send, smtp_check, update,
+    authentication, create, delete, delivery_actions, delivery_log, dkim, health, list, me,
+    metrics, retrieve, send, smtp_check, update,
 };
 
 #[derive(OpenApi)]
@@ -20,7 +20,8 @@ use crate::handlers::{
     ),
     paths(
         list::list, create::create, retrieve::retrieve, update::partial_update, update::replace,
-        delete::delete, dkim::retrieve, dkim::replace, dkim::delete, smtp_check::smtp_check, send::send, delivery_log::list,
+        delete::delete, authentication::retrieve, authentication::replace, dkim::retrieve,
+        dkim::replace, dkim::delete, smtp_check::smtp_check, send::send, delivery_log::list,
         delivery_log::retrieve, delivery_actions::retry, delivery_actions::cancel, me::me,
         health::healthz,
         health::readyz, metrics::metrics,
@@ -30,7 +31,7 @@ use crate::handlers::{
     components(schemas(Detail, FieldErrorsBody)),
     modifiers(&TokenSecurity, &IdempotentOperations),
     tags(
-        (name = "notifiers", description = "Email notifier CRUD (codes 2830-2834)"),
+        (name = "notifiers", description = "Email notifier CRUD (codes 2830-2834), and how each logs in"),
         (name = "sending", description = "Checking settings and sending mail (code 2835)"),
         (name = "deliveries", description = "The delivery log (code 2836); retry and cancel (code 2835)"),
         (name = "account", description = "Who a token belongs to"),

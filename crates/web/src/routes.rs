@@ -8,19 +8,22 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::markers::{CreateNotifier, SendWithNotifier};
 use crate::auth::resolve_principal;
 use crate::failed_auth::limit_failed_auth;
-use crate::handlers::metadata::{delivery_options, dkim_options, me_options, notifier_options};
+use crate::handlers::metadata::{
+    authentication_options, delivery_options, dkim_options, me_options, notifier_options,
+};
 use crate::handlers::not_allowed::{
     not_allowed, not_allowed_authenticated, not_allowed_open, not_found,
 };
 use crate::handlers::{
-    create, delete, delivery_actions, delivery_log, dkim, health, list, me, metrics, retrieve,
-    send, smtp_check, update,
+    authentication, create, delete, delivery_actions, delivery_log, dkim, health, list, me,
+    metrics, retrieve, send, smtp_check, update,
 };
 use crate::idempotency::idempotent;
 use crate::paths::{
-    ACTION_ALLOW, CANCEL_PATH, CHECK_PATH, COLLECTION_ALLOW, DELIVERIES_PATH, DELIVERY_PATH,
-    DKIM_ALLOW, DKIM_PATH, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH, METRICS_PATH,
-    NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READ_ONLY_ALLOW, READYZ_PATH, RETRY_PATH, SEND_PATH,
+    ACTION_ALLOW, AUTHENTICATION_PATH, CANCEL_PATH, CHECK_PATH, COLLECTION_ALLOW, DELIVERIES_PATH,
+    DELIVERY_PATH, DKIM_ALLOW, DKIM_PATH, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH,
+    METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READ_ONLY_ALLOW, READYZ_PATH,
+    RETRY_PATH, SEND_PATH, SETTING_ALLOW,
 };
 
 /// Registers every route; `main` and the tests build the same app through this.
@@ -65,6 +68,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route(options().to(notifier_options("POST", ACTION_ALLOW)))
                 .default_service(web::to(not_allowed(ACTION_ALLOW))),
+        )
+        .service(
+            resource(AUTHENTICATION_PATH, slash)
+                .route(web::get().to(authentication::retrieve))
+                .route(web::head().to(authentication::retrieve))
+                .route(web::put().to(authentication::replace))
+                .route(options().to(authentication_options))
+                .default_service(web::to(not_allowed(SETTING_ALLOW))),
         )
         .service(
             resource(DKIM_PATH, slash)

@@ -127,9 +127,11 @@ fn build_session(
 ) -> Session<Recorder> {
     let options = &shared.options;
     let mut builder = SessionBuilder::new("localhost");
-    builder
-        .enable_auth(AuthMechanism::Plain)
-        .enable_auth(AuthMechanism::Login);
+    if !shared.quirks.no_auth {
+        builder
+            .enable_auth(AuthMechanism::Plain)
+            .enable_auth(AuthMechanism::Login);
+    }
     let offers_starttls = match options.security {
         Security::StartTls => true,
         Security::Plain => options.tls.is_some(),
@@ -200,9 +202,15 @@ where
             return Ok(false);
         }
         let is_command = !in_data && !in_auth;
-        let response = match is_command.then(|| early_mail_reply(&line, session, shared, state)) {
-            Some(Some(refusal)) => refusal,
-            _ => session.process(&line),
+        let xoauth2 = is_command
+            .then(|| xoauth2_reply(&line, session, shared, state))
+            .flatten();
+        let response = match xoauth2 {
+            Some(reply) => reply,
+            None => match is_command.then(|| early_mail_reply(&line, session, shared, state)) {
+                Some(Some(refusal)) => refusal,
+                _ => session.process(&line),
+            },
         };
         if in_data && line == b".\r\n" {
             in_data = false;
@@ -259,6 +267,52 @@ where
     Ok(!gone)
 }
 
+/// `AUTH XOAUTH2 <base64>`, which mailin does not know: accepted with the current token
+/// (mailin is then told of a login through the synthetic AUTH), else 535.
+fn xoauth2_reply(
+    line: &[u8],
+    session: &mut Session<Recorder>,
+    shared: &Shared,
+    state: &Mutex<ConnState>,
+) -> Option<Response> {
+    use base64::Engine as _;
+
+    let current = shared.quirks.xoauth2.as_ref()?;
+    let text = std::str::from_utf8(line).ok()?.trim_end();
+    let (verb, argument) = text.split_at(text.len().min(13));
+    if !verb.eq_ignore_ascii_case("AUTH XOAUTH2 ") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(argument.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default();
+    // user=<user>\x01auth=Bearer <token>\x01\x01
+    let mut user = None;
+    let mut token = None;
+    for part in decoded.split('\x01') {
+        if let Some(u) = part.strip_prefix("user=") {
+            user = Some(u.to_owned());
+        } else if let Some(t) = part.strip_prefix("auth=Bearer ") {
+            token = Some(t.to_owned());
+        }
+    }
+    let valid = token.is_some() && *current.lock().unwrap() == token;
+    if !valid || user.is_none() {
+        return Some(Response::custom(
+            535,
+            "5.7.8 Authentication credentials invalid".into(),
+        ));
+    }
+    state.lock().unwrap().bypass_auth = true;
+    session.process(b"AUTH PLAIN AAA=\r\n");
+    let mut state = state.lock().unwrap();
+    state.bypass_auth = false;
+    state.auth_user = user;
+    Some(mailin::response::AUTH_OK)
+}
+
 /// mailin answers MAIL before AUTH with a bare 503. Real servers say 530, and some let
 /// unauthenticated clients send: both are handled here, before mailin sees the line.
 fn early_mail_reply(
@@ -281,6 +335,10 @@ fn early_mail_reply(
             530,
             "5.7.0 Must issue a STARTTLS command first".into(),
         ));
+    }
+    if shared.quirks.no_auth {
+        // mailin takes MAIL without AUTH when it offers none.
+        return None;
     }
     if options.require_auth {
         return Some(Response::custom(
@@ -305,6 +363,13 @@ async fn write<S: AsyncWrite + Unpin>(
     if let Some(delay) = shared.quirks.reply_delay {
         tokio::time::sleep(delay).await;
     }
-    stream.write_all(&response.buffer()?).await?;
+    let mut bytes = response.buffer()?;
+    if shared.quirks.xoauth2.is_some() {
+        // The EHLO reply lists mailin's mechanisms; XOAUTH2 is handled here.
+        let text =
+            String::from_utf8_lossy(&bytes).replace("AUTH PLAIN LOGIN", "AUTH PLAIN LOGIN XOAUTH2");
+        bytes = text.into_bytes();
+    }
+    stream.write_all(&bytes).await?;
     stream.flush().await
 }

@@ -175,3 +175,64 @@ fn addresses(kind: impl Into<SchemaType>) -> ArrayBuilder {
         .items(ObjectBuilder::new().schema_type(Type::String))
         .max_items(Some(MAX_RECIPIENTS))
 }
+
+/// How a notifier logs in: GET's answer and PUT's body (`/authentication`).
+#[derive(ToSchema)]
+#[schema(example = json!({"method": "none"}))]
+#[allow(dead_code)]
+pub struct AuthenticationBody {
+    /// `password` (the default): AUTH PLAIN or LOGIN with the notifier's username and
+    /// password. `none`: no AUTH command, for relays that accept mail from trusted hosts.
+    /// `xoauth2`: SASL XOAUTH2 with access tokens from an OAuth2 token endpoint.
+    pub method: AuthenticationMethod,
+    /// Required with `xoauth2`, ignored otherwise. Secrets are answered as `********`,
+    /// and `********` in a PUT keeps the stored one unless `token_url` changes.
+    pub xoauth2: Option<XOAuth2Body>,
+}
+
+/// The authentication methods.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum AuthenticationMethod {
+    Password,
+    None,
+    Xoauth2,
+}
+
+/// Where and how the notifier gets XOAUTH2 access tokens.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct XOAuth2Body {
+    /// A shortcut that fills `token_url` and `scope` (`google` also sets the
+    /// `refresh_token` grant).
+    pub provider: Option<OAuthProvider>,
+    /// With `provider: microsoft`: the tenant id or domain.
+    pub tenant: Option<String>,
+    /// Required unless `provider` is given.
+    pub grant: Option<OAuthGrant>,
+    /// An `https` URL; required unless `provider` is given.
+    pub token_url: Option<String>,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Required unless `provider` is given.
+    pub scope: Option<String>,
+    /// Required with the `refresh_token` grant.
+    pub refresh_token: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum OAuthProvider {
+    Microsoft,
+    Google,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OAuthGrant {
+    ClientCredentials,
+    RefreshToken,
+}

@@ -7,7 +7,7 @@ mod idempotency;
 mod params;
 mod responses;
 
-pub use bodies::{CheckBody, NotifierWrite, SendBody};
+pub use bodies::{AuthenticationBody, CheckBody, NotifierWrite, SendBody};
 #[cfg(test)]
 pub use idempotency::IDEMPOTENT_PATHS;
 pub use idempotency::IdempotentOperations;

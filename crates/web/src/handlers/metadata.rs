@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, http::header::ContentType};
+use notifier_domain::authentication::{MAX_OAUTH_FIELD_LENGTH, METHODS};
 use notifier_domain::limits;
 use serde_json::json;
 
@@ -13,7 +14,7 @@ use crate::auth::{
     Authenticated, Require,
     markers::{AdminOnly, ViewDeliveries},
 };
-use crate::paths::{DKIM_ALLOW, ME_ALLOW};
+use crate::paths::{DKIM_ALLOW, ME_ALLOW, SETTING_ALLOW};
 
 /// The serializer's fields as DRF's SimpleMetadata describes them, with the domain's limits.
 static NOTIFIER_FIELDS: LazyLock<String> = LazyLock::new(|| {
@@ -73,6 +74,51 @@ pub fn delivery_options(
 pub async fn dkim_options(_: Require<AdminOnly>) -> HttpResponse {
     let body = r#"{"name":"Email Notifier DKIM","description":"The notifier's DKIM signing settings.","renders":["application/json"],"parses":["application/json"]}"#;
     json_with_allow(body.to_owned(), DKIM_ALLOW)
+}
+
+/// OPTIONS on `/authentication`: admins only, as on the notifier routes; the PUT body's
+/// one field as DRF's SimpleMetadata describes a `ChoiceField`.
+pub async fn authentication_options(_: Require<AdminOnly>) -> HttpResponse {
+    let choice = |names: &[&str]| -> Vec<serde_json::Value> {
+        names
+            .iter()
+            .map(|m| json!({"value": m, "display_name": m}))
+            .collect()
+    };
+    let text = |required: bool, label: &str| {
+        json!({"type": "string", "required": required, "read_only": false, "label": label,
+               "max_length": MAX_OAUTH_FIELD_LENGTH})
+    };
+    let body = json!({
+        "name": "Authentication",
+        "description": "How the notifier logs in to its SMTP server.",
+        "renders": ["application/json"],
+        "parses": ["application/json"],
+        "actions": {"PUT": {
+            "method": {
+                "type": "choice", "required": true, "read_only": false, "label": "Method",
+                "choices": choice(&METHODS),
+            },
+            "xoauth2": {
+                "type": "nested object", "required": false, "read_only": false,
+                "label": "Xoauth2",
+                "children": {
+                    "provider": {"type": "choice", "required": false, "read_only": false,
+                                 "label": "Provider", "choices": choice(&["microsoft", "google"])},
+                    "tenant": text(false, "Tenant"),
+                    "grant": {"type": "choice", "required": false, "read_only": false,
+                              "label": "Grant",
+                              "choices": choice(&["client_credentials", "refresh_token"])},
+                    "token_url": text(false, "Token url"),
+                    "client_id": text(true, "Client id"),
+                    "client_secret": text(true, "Client secret"),
+                    "scope": text(false, "Scope"),
+                    "refresh_token": text(false, "Refresh token"),
+                },
+            },
+        }},
+    });
+    json_with_allow(body.to_string(), SETTING_ALLOW)
 }
 
 /// OPTIONS on /api/me: any authenticated user.

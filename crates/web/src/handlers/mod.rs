@@ -1,5 +1,6 @@
 //! One file per endpoint action.
 
+pub mod authentication;
 pub mod create;
 pub mod delete;
 pub mod delivery_actions;

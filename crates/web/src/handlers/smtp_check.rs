@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use notifier_domain::parse_test;
 use serde::Serialize;
 
-use notifier_delivery::{sending_settings, smtp_settings};
+use notifier_delivery::sending_settings;
 
 use super::parse_id;
 use crate::api_docs::{AuthFailures, BodyFailures, CheckBody, UnknownNotifier};
@@ -42,13 +42,12 @@ pub async fn smtp_check(
 ) -> Result<HttpResponse, ApiError> {
     let notifier = state.store.notifiers.notifier(parse_id(&id)?).await?;
     let to = parse_test(&body).map_err(ApiError::Validation)?;
-    // Only a test message is signed: a bare check needs no DKIM settings.
-    let settings = match to {
-        Some(_) => sending_settings(&state.store, &notifier).await?,
-        None => smtp_settings(&notifier, None),
-    };
+    let settings = sending_settings(&state.store, &notifier).await?;
     let started = Instant::now();
-    let outcome = state.mailer.check(&settings, to.as_deref()).await;
+    let outcome = state
+        .mailer
+        .check_notifier(notifier.id, &settings, to.as_deref())
+        .await;
     let duration_ms = started.elapsed().as_millis();
     let (success, detail) = match outcome {
         Ok(done) => (true, done.detail),

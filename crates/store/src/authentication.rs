@@ -1,0 +1,73 @@
+//! How notifiers log in: the `/authentication` sub-resource, and the method every send
+//! and check reads.
+//!
+//! Uncached: a send reads it afresh with the notifier (one primary-key lookup), so a PUT
+//! on any instance holds for the next send everywhere. It is not part of the notifier:
+//! a PUT here changes no notifier body, no `updated_at` and no data epoch, so no cached
+//! notifier or list page is retired. The change hooks are told, so that the mailer drops
+//! the notifier's pooled connections and access token (got the old way).
+
+use notifier_domain::{Authentication, AuthenticationInput};
+use notifier_persistence::{DatabaseConnection, SecretBox, authentication};
+
+use crate::ChangeHooks;
+
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct AuthenticationStore {
+    db: DatabaseConnection,
+    secrets: SecretBox,
+    hooks: ChangeHooks,
+}
+
+impl AuthenticationStore {
+    pub(crate) fn new(db: DatabaseConnection, secrets: SecretBox, hooks: ChangeHooks) -> Self {
+        Self { db, secrets, hooks }
+    }
+
+    /// The notifier's method (`password` when none was set); [`crate::Error::NotFound`]
+    /// for an unknown notifier.
+    pub async fn get(&self, notifier_id: i64) -> crate::Result<Authentication> {
+        Ok(authentication::get(&self.db, &self.secrets, notifier_id).await?)
+    }
+
+    /// Sets the notifier's method and returns it as stored: `********` keeps a stored
+    /// secret, unless the token URL changes ([`crate::Error::Invalid`]);
+    /// [`crate::Error::NotFound`] for an unknown notifier.
+    pub async fn put(
+        &self,
+        notifier_id: i64,
+        input: AuthenticationInput,
+    ) -> crate::Result<Authentication> {
+        let stored = self.get(notifier_id).await?;
+        let auth = input.resolve(&stored).map_err(crate::Error::Invalid)?;
+        let written = authentication::put(&self.db, &self.secrets, notifier_id, &auth).await;
+        // Told whatever the outcome: a failed write may still have committed.
+        self.hooks.changed(notifier_id);
+        written?;
+        Ok(auth)
+    }
+
+    /// The method a send or check through this notifier (just read) uses.
+    pub async fn for_sending(&self, notifier_id: i64) -> crate::Result<Authentication> {
+        Ok(authentication::for_sending(&self.db, &self.secrets, notifier_id).await?)
+    }
+
+    /// Stores a refresh token the token endpoint rotated, in place of `previous` (unless
+    /// the notifier was set otherwise since); whether it was stored.
+    pub async fn rotate_refresh_token(
+        &self,
+        notifier_id: i64,
+        previous: &str,
+        refresh_token: &str,
+    ) -> crate::Result<bool> {
+        Ok(authentication::rotate_refresh_token(
+            &self.db,
+            &self.secrets,
+            notifier_id,
+            previous,
+            refresh_token,
+        )
+        .await?)
+    }
+}
