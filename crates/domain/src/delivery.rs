@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::FieldErrors;
-use crate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use crate::list_query::{Direction, InvalidPage};
+use crate::list_query::{Direction, InvalidPage, last_value, page_number, page_size};
 
 /// Where a delivery stands; the names are the API's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,12 +102,10 @@ impl DeliveryQuery {
     /// Reads decoded query pairs; the last value of a repeated key wins, as in Django.
     /// Filters answer as django-filter does: a bad value is a 400 naming the field.
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, DeliveryQueryError> {
+        // django-filter ignores an empty filter value, as Django's paginator an empty page.
         let get = |key: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.trim())
+            last_value(pairs, key)
+                .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
         let mut errors = FieldErrors::default();
@@ -129,21 +126,11 @@ impl DeliveryQuery {
                 None
             }
         });
-        let page = match get("page") {
-            None => Some(1),
-            Some("last") => None,
-            Some(text) => match text.parse::<i64>() {
-                Ok(n) if n >= 1 => Some(n.unsigned_abs()),
-                _ => return Err(DeliveryQueryError::Page(InvalidPage)),
-            },
-        };
+        let page = page_number(get("page")).map_err(DeliveryQueryError::Page)?;
         if !errors.is_empty() {
             return Err(DeliveryQueryError::Filters(errors));
         }
-        let page_size = get("page_size")
-            .and_then(|text| text.parse::<i64>().ok())
-            .filter(|n| *n > 0)
-            .map_or(DEFAULT_PAGE_SIZE, |n| n.unsigned_abs().min(MAX_PAGE_SIZE));
+        let page_size = page_size(get("page_size"));
         // OrderingFilter ignores unknown fields; the first known one decides.
         let ordering = get("ordering")
             .into_iter()
@@ -179,6 +166,7 @@ pub fn backoff(failed_attempts: u32) -> std::time::Duration {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::limits::DEFAULT_PAGE_SIZE;
 
     fn query(pairs: &[(&str, &str)]) -> Result<DeliveryQuery, DeliveryQueryError> {
         let owned: Vec<(String, String)> = pairs

@@ -36,25 +36,9 @@ pub struct InvalidPage;
 impl ListQuery {
     /// Reads decoded query pairs; the last value of a repeated key wins, as in Django.
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, InvalidPage> {
-        let get = |key: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
-        };
-        let page = match get("page") {
-            None => Some(1),
-            Some("last") => None,
-            Some(text) => match text.trim().parse::<i64>() {
-                Ok(n) if n >= 1 => Some(n.unsigned_abs()),
-                _ => return Err(InvalidPage),
-            },
-        };
-        let page_size = get("page_size")
-            .and_then(|text| text.trim().parse::<i64>().ok())
-            .filter(|n| *n > 0)
-            .map_or(DEFAULT_PAGE_SIZE, |n| n.unsigned_abs().min(MAX_PAGE_SIZE));
+        let get = |key: &str| last_value(pairs, key);
+        let page = page_number(get("page"))?;
+        let page_size = page_size(get("page_size"));
         let search_terms = get("search")
             .map(|text| {
                 text.replace('\0', "")
@@ -81,6 +65,36 @@ impl ListQuery {
             fail_silently: get("fail_silently").map(is_true),
         })
     }
+}
+
+/// The last value of `key`, as Django's `QueryDict.get` reads a repeated key.
+pub(crate) fn last_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// PageNumberPagination's `page`: absent is the first page, `last` the last (`None`), else
+/// a positive integer.
+pub(crate) fn page_number(value: Option<&str>) -> Result<Option<u64>, InvalidPage> {
+    match value {
+        None => Ok(Some(1)),
+        Some("last") => Ok(None),
+        Some(text) => match text.trim().parse::<i64>() {
+            Ok(n) if n >= 1 => Ok(Some(n.unsigned_abs())),
+            _ => Err(InvalidPage),
+        },
+    }
+}
+
+/// `page_size`: the default unless a positive integer, clamped to the maximum.
+pub(crate) fn page_size(value: Option<&str>) -> u64 {
+    value
+        .and_then(|text| text.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .map_or(DEFAULT_PAGE_SIZE, |n| n.unsigned_abs().min(MAX_PAGE_SIZE))
 }
 
 /// Unknown fields are dropped, as OrderingFilter does; none left means the default order.
