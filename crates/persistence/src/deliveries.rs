@@ -217,11 +217,7 @@ pub async fn record(
                 .col_expr(Column::LastReplyCode, Expr::val(reply_code.map(i32::from)))
         }
     };
-    let mut update = update
-        .filter(Column::Id.eq(claimed.id))
-        .filter(Column::Status.eq(DeliveryStatus::Sending.as_str()))
-        .filter(Column::Attempts.eq(i32::try_from(claimed.attempts).unwrap_or(i32::MAX)))
-        .into_query();
+    let mut update = still_claimed(update, claimed).into_query();
     update.returning_all();
     returned(writer, writer.backend().build(&update))
         .await?
@@ -234,7 +230,7 @@ pub async fn record(
 /// lapsed meanwhile.
 pub async fn release(writer: &Writer, claimed: &Delivery, now: DateTime<Utc>) -> Result<bool> {
     let now = now.trunc_subsecs(6);
-    let mut update = Entity::update_many()
+    let update = Entity::update_many()
         .col_expr(Column::Status, Expr::val(DeliveryStatus::Queued.as_str()))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
         .col_expr(
@@ -242,13 +238,21 @@ pub async fn release(writer: &Writer, claimed: &Delivery, now: DateTime<Utc>) ->
             Expr::col(Column::RoundAttempts).sub(1),
         )
         .col_expr(Column::DueAt, Expr::val(now))
-        .col_expr(Column::UpdatedAt, Expr::val(now))
+        .col_expr(Column::UpdatedAt, Expr::val(now));
+    let mut update = still_claimed(update, claimed).into_query();
+    update.returning_col(Column::Id);
+    returned_id(writer, writer.backend().build(&update)).await
+}
+
+/// Only while `claimed` is still the claim made: a lapsed claim's worker changes nothing.
+fn still_claimed(
+    update: sea_orm::UpdateMany<Entity>,
+    claimed: &Delivery,
+) -> sea_orm::UpdateMany<Entity> {
+    update
         .filter(Column::Id.eq(claimed.id))
         .filter(Column::Status.eq(DeliveryStatus::Sending.as_str()))
         .filter(Column::Attempts.eq(i32::try_from(claimed.attempts).unwrap_or(i32::MAX)))
-        .into_query();
-    update.returning_col(Column::Id);
-    returned_id(writer, writer.backend().build(&update)).await
 }
 
 async fn returned_id(writer: &Writer, statement: sea_orm::Statement) -> Result<bool> {
