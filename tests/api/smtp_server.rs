@@ -92,6 +92,18 @@ pub struct ReceivedMail {
     pub tls: bool,
 }
 
+impl ReceivedMail {
+    /// The message's `Message-ID` header.
+    pub fn message_id(&self) -> String {
+        self.data
+            .lines()
+            .find_map(|line| line.strip_prefix("Message-ID: "))
+            .unwrap_or_else(|| panic!("no Message-ID in {}", self.data))
+            .trim()
+            .to_owned()
+    }
+}
+
 pub struct TestSmtpServer {
     pub port: u16,
     shared: Arc<Shared>,

@@ -7,8 +7,6 @@
 //! made with `Prefer: respond-async` stays `queued`.
 
 use fantoccini::key::Key;
-use reqwest::Method;
-use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
 use super::chromedriver::Browser;
@@ -17,16 +15,11 @@ use super::{DESKTOP, PHONE};
 use crate::helpers::*;
 use crate::smtp_server::TestSmtpServer;
 
-const DELIVERIES: &str = "/api/notifications/deliveries";
 const RETRY_CONFLICT: &str = "Only a failed or deferred delivery can be retried.";
 
 /// The row of delivery `id` in the Deliveries view.
 fn delivery_row(id: i64) -> String {
     format!("#delivery-table tr[data-id=\"{id}\"]")
-}
-
-fn delivery_path(id: i64) -> String {
-    format!("{DELIVERIES}/{id}")
 }
 
 /// One delivery in each settled state, and the notifiers behind them.
@@ -114,11 +107,10 @@ async fn seed(app: &TestApp) -> Seeded {
     let failed = delivery_of(&resp);
 
     let resp = app
-        .send(
-            app.request(Method::POST, &send_path(relay))
-                .header(AUTHORIZATION, token_header(token))
-                .header("Prefer", "respond-async")
-                .json(&message("later@example.com", "Queued for the workers")),
+        .send_queued(
+            relay,
+            &message("later@example.com", "Queued for the workers"),
+            token,
         )
         .await;
     assert_status(&resp, 202);

@@ -5,9 +5,10 @@ use std::fmt::Display;
 use serde_json::{Map, Value, json};
 
 use super::app::TestApp;
-use super::http::assert_status;
+use super::http::{Resp, assert_status, token_header};
 
 pub const NOTIFIERS: &str = "/api/notifications/notifiers/email";
+pub const DELIVERIES: &str = "/api/notifications/deliveries";
 pub const MASK: &str = "********";
 pub const NOT_FOUND_NOTIFIER: &str = "No EmailNotifier matches the given query.";
 pub const FORBIDDEN: &str = "You do not have permission to perform this action.";
@@ -136,7 +137,25 @@ pub fn id_of(notifier: &Value) -> i64 {
     notifier["id"].as_i64().expect("a notifier id")
 }
 
+pub fn delivery_path(id: impl Display) -> String {
+    format!("{DELIVERIES}/{id}")
+}
+
 impl TestApp {
+    /// `/send` of `body` through `notifier` with `Prefer: respond-async` (queued, 202).
+    pub async fn send_queued(&self, notifier: i64, body: &Value, token: &str) -> Resp {
+        self.send(
+            self.request(
+                reqwest::Method::POST,
+                &format!("{}/send", notifier_path(notifier)),
+            )
+            .header(reqwest::header::AUTHORIZATION, token_header(token))
+            .header("Prefer", "respond-async")
+            .json(body),
+        )
+        .await
+    }
+
     /// POSTs `body` as the admin and returns the created notifier; anything but 201 panics.
     pub async fn create_notifier(&self, body: &Value) -> Value {
         let resp = self.post_json(NOTIFIERS, body, &self.admin_token).await;

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use super::*;
 use crate::smtp_server::{Quirks, ReceivedMail};
 
-const DELIVERIES: &str = "/api/notifications/deliveries";
 /// Generous: a debug build on a busy two-core machine.
 const DRAIN_WAIT: Duration = Duration::from_secs(120);
 
@@ -87,18 +86,9 @@ impl Remote {
     }
 }
 
-fn message_id_of(mail: &ReceivedMail) -> String {
-    mail.data
-        .lines()
-        .find_map(|line| line.strip_prefix("Message-ID: "))
-        .unwrap_or_else(|| panic!("no Message-ID in {}", mail.data))
-        .trim()
-        .to_owned()
-}
-
 /// Each message arrived exactly once, and they are exactly `expected`.
 fn assert_each_once(mails: &[ReceivedMail], expected: &HashSet<String>) {
-    let arrived: Vec<String> = mails.iter().map(message_id_of).collect();
+    let arrived: Vec<String> = mails.iter().map(ReceivedMail::message_id).collect();
     let distinct: HashSet<String> = arrived.iter().cloned().collect();
     assert_eq!(distinct.len(), arrived.len(), "a message arrived twice");
     assert_eq!(&distinct, expected, "what arrived is not what was queued");
@@ -282,15 +272,13 @@ async fn two_instances_drain_one_queue_exactly_once(backend: Backend) {
             .await,
     );
     for chunk in (0..1000).collect::<Vec<_>>().chunks(50) {
-        let sends = chunk.iter().map(|i| {
-            filler.send(
-                filler
-                    .request(reqwest::Method::POST, &send_path(notifier))
-                    .header("Authorization", token_header(&filler.admin_token))
-                    .header("Prefer", "respond-async")
-                    .json(&short_message(&format!("r{i}@example.com"))),
-            )
-        });
+        let bodies: Vec<Value> = chunk
+            .iter()
+            .map(|i| short_message(&format!("r{i}@example.com")))
+            .collect();
+        let sends = bodies
+            .iter()
+            .map(|body| filler.send_queued(notifier, body, &filler.admin_token));
         for resp in futures_util::future::join_all(sends).await {
             assert_status(&resp, 202);
         }

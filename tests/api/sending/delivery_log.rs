@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use super::*;
 
-const DELIVERIES: &str = "/api/notifications/deliveries";
 const NO_DELIVERY: &str = "No Delivery matches the given query.";
 const NOT_RETRYABLE: &str = "Only a failed or deferred delivery can be retried.";
 const NOT_CANCELLABLE: &str = "Only a queued or deferred delivery can be cancelled.";
@@ -17,14 +16,7 @@ async fn idle_app(backend: Backend) -> TestApp {
 }
 
 async fn queue(app: &TestApp, notifier: i64, body: &Value) -> i64 {
-    let resp = app
-        .send(
-            app.request(reqwest::Method::POST, &send_path(notifier))
-                .header("Authorization", token_header(&app.admin_token))
-                .header("Prefer", "respond-async")
-                .json(body),
-        )
-        .await;
+    let resp = app.send_queued(notifier, body, &app.admin_token).await;
     assert_status(&resp, 202);
     resp.json()["id"].as_i64().expect("a delivery id")
 }

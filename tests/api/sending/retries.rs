@@ -15,10 +15,6 @@ async fn plain_server(quirks: Quirks) -> TestSmtpServer {
     TestSmtpServer::start_with(smtp_options(Security::Plain, None), quirks).await
 }
 
-fn delivery_path(id: i64) -> String {
-    format!("/api/notifications/deliveries/{id}")
-}
-
 async fn delivery(app: &TestApp, id: i64) -> Value {
     let resp = app.get(&delivery_path(id), &app.admin_token).await;
     assert_status(&resp, 200);
@@ -39,27 +35,6 @@ async fn wait_for(app: &TestApp, id: i64, what: &str, done: impl Fn(&Value) -> b
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// `/send` with `Prefer: respond-async`.
-async fn send_async(app: &TestApp, notifier: i64, body: &Value) -> Resp {
-    app.send(
-        app.request(reqwest::Method::POST, &send_path(notifier))
-            .header("Authorization", token_header(&app.admin_token))
-            .header("Prefer", "respond-async")
-            .json(body),
-    )
-    .await
-}
-
-/// The Message-ID header of a received message.
-fn message_id_of(mail: &crate::smtp_server::ReceivedMail) -> String {
-    mail.data
-        .lines()
-        .find_map(|line| line.strip_prefix("Message-ID: "))
-        .unwrap_or_else(|| panic!("no Message-ID in {}", mail.data))
-        .trim()
-        .to_owned()
 }
 
 /// Seconds from now until an RFC 3339 timestamp.
@@ -116,7 +91,7 @@ async fn greylisted_twice_then_delivered_once_after_three_attempts(backend: Back
     assert!(sent["sent_at"].is_string());
     let mails = server.wait_for_mail(1, WAIT).await;
     assert_eq!(mails.len(), 1, "{mails:#?}");
-    assert_eq!(message_id_of(&mails[0]), sent["message_id"]);
+    assert_eq!(mails[0].message_id(), sent["message_id"]);
 }
 
 async fn a_550_fails_after_one_attempt_and_a_retry_tries_again(backend: Backend) {
@@ -179,7 +154,9 @@ async fn a_relay_that_comes_back_gets_the_message(backend: Backend) {
         .notifier(&smtp_notifier("flaky", proxy.port, PLAIN))
         .await;
 
-    let accepted = send_async(app, id, &short_message("a@example.com")).await;
+    let accepted = app
+        .send_queued(id, &short_message("a@example.com"), &app.admin_token)
+        .await;
 
     assert_status(&accepted, 202);
     let delivery_id = accepted.json()["id"].as_i64().expect("an id");
@@ -195,7 +172,7 @@ async fn a_relay_that_comes_back_gets_the_message(backend: Backend) {
     assert_eq!(sent["attempts"], 2, "{sent:#}");
     let mails = server.wait_for_mail(1, WAIT).await;
     assert_eq!(mails.len(), 1);
-    assert_eq!(message_id_of(&mails[0]), sent["message_id"]);
+    assert_eq!(mails[0].message_id(), sent["message_id"]);
 }
 
 async fn a_queued_send_answers_202_with_the_delivery(backend: Backend) {
@@ -206,15 +183,16 @@ async fn a_queued_send_answers_202_with_the_delivery(backend: Backend) {
         .notifier(&smtp_notifier("queued", server.port, PLAIN))
         .await;
 
-    let resp = send_async(
-        app,
-        id,
-        &json!({
-            "to": ["a@example.com"], "cc": ["c@example.com"], "bcc": ["b@example.com"],
-            "subject": "queued", "body": "later"
-        }),
-    )
-    .await;
+    let resp = app
+        .send_queued(
+            id,
+            &json!({
+                "to": ["a@example.com"], "cc": ["c@example.com"], "bcc": ["b@example.com"],
+                "subject": "queued", "body": "later"
+            }),
+            &app.admin_token,
+        )
+        .await;
 
     assert_status(&resp, 202);
     assert_eq!(resp.header("preference-applied"), Some("respond-async"));
@@ -263,7 +241,7 @@ async fn a_queued_send_answers_202_with_the_delivery(backend: Backend) {
     assert_eq!(sent["attempts"], 1);
     let mails = server.wait_for_mail(1, WAIT).await;
     assert_eq!(mails.len(), 1);
-    assert_eq!(message_id_of(&mails[0]), body["message_id"]);
+    assert_eq!(mails[0].message_id(), body["message_id"]);
     assert_eq!(
         mails[0].rcpt_to,
         ["a@example.com", "c@example.com", "b@example.com"]
