@@ -11,19 +11,8 @@ pub struct ListParams;
 
 impl IntoParams for ListParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![
-            query(
-                "page",
-                String::schema(),
-                Some("Page number from 1, or `last`."),
-            ),
-            query(
-                "page_size",
-                u32::schema(),
-                Some(&format!(
-                    "Items per page: default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}."
-                )),
-            ),
+        let mut params = page_params();
+        params.extend([
             query(
                 "search",
                 String::schema(),
@@ -44,7 +33,8 @@ impl IntoParams for ListParams {
             query("use_tls", bool::schema(), None),
             query("use_ssl", bool::schema(), None),
             query("fail_silently", bool::schema(), None),
-        ]
+        ]);
+        params
     }
 }
 
@@ -53,19 +43,8 @@ pub struct DeliveryListParams;
 
 impl IntoParams for DeliveryListParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![
-            query(
-                "page",
-                String::schema(),
-                Some("Page number from 1, or `last`."),
-            ),
-            query(
-                "page_size",
-                u32::schema(),
-                Some(&format!(
-                    "Items per page: default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}."
-                )),
-            ),
+        let mut params = page_params();
+        params.extend([
             query("notifier", i64::schema(), Some("The notifier's id.")),
             query(
                 "status",
@@ -77,8 +56,27 @@ impl IntoParams for DeliveryListParams {
                 String::schema(),
                 Some("`created_at`, `-created_at` (the default), `id` or `-id`."),
             ),
-        ]
+        ]);
+        params
     }
+}
+
+/// DRF pagination's two parameters, shared by every list.
+fn page_params() -> Vec<Parameter> {
+    vec![
+        query(
+            "page",
+            String::schema(),
+            Some("Page number from 1, or `last`."),
+        ),
+        query(
+            "page_size",
+            u32::schema(),
+            Some(&format!(
+                "Items per page: default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}."
+            )),
+        ),
+    ]
 }
 
 fn query(name: &str, schema: RefOr<Schema>, description: Option<&str>) -> Parameter {
