@@ -1,12 +1,15 @@
 //! §8 the staff dashboard in a real browser: Debian's headless Chromium driven through
 //! chromedriver, against the real application on SQLite and an in-process SMTP server.
 //! Screenshots of each main view go to `target/screenshots/dashboard-<view>-<width>.png`.
-//! The Deliveries view: deliveries.rs.
+//! The Deliveries view: deliveries.rs; a notifier's page (authentication, DKIM):
+//! notifier_page.rs.
 
 #[path = "browser/chromedriver.rs"]
 mod chromedriver;
 #[path = "browser/deliveries.rs"]
 mod deliveries;
+#[path = "browser/notifier_page.rs"]
+mod notifier_page;
 #[path = "browser/page.rs"]
 mod page;
 #[path = "browser/steps.rs"]
@@ -232,7 +235,7 @@ async fn only_permitted_actions_are_offered() {
     browser.el(&row(first)).await;
     browser.el(&row(second)).await;
     assert!(!browser.is_displayed("#create-button").await);
-    let actions = ".edit-button, .delete-button, .test-button, .send-button";
+    let actions = ":is(.edit-button, .delete-button, .test-button, .send-button)";
     let offered = browser.find_all(&format!("#notifier-rows {actions}")).await;
     assert!(offered.is_empty(), "{} row actions offered", offered.len());
 

@@ -80,8 +80,16 @@ impl Browser {
         }
     }
 
+    /// Clicks `css` after scrolling it to the middle of the viewport: WebDriver scrolls only
+    /// as far as the edge, where a sticky bar (the pager on a phone) may cover it.
     pub async fn click(&self, css: &str) {
-        let clicked = self.el(css).await.click().await;
+        let el = self.el(css).await;
+        self.execute(
+            "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' })",
+            vec![json!(el)],
+        )
+        .await;
+        let clicked = el.click().await;
         clicked.unwrap_or_else(|e| panic!("clicking {css:?} failed: {e}"));
     }
 
