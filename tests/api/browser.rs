@@ -8,6 +8,10 @@
 mod chromedriver;
 #[path = "browser/deliveries.rs"]
 mod deliveries;
+#[path = "browser/feedback.rs"]
+mod feedback;
+#[path = "browser/list_state.rs"]
+mod list_state;
 #[path = "browser/notifier_page.rs"]
 mod notifier_page;
 #[path = "browser/page.rs"]

@@ -55,8 +55,7 @@ async fn notifier_page_sets_authentication_and_dkim() {
     };
     let app = spawn_app(Backend::Sqlite).await;
     let id = id_of(&app.create_named("m365").await);
-    browser.open_dashboard(&app).await;
-    browser.sign_in(&app.admin_token).await;
+    browser.open_as_admin(&app).await;
     browser.open_notifier_page(id).await;
     assert_eq!(browser.text("#notifier-heading").await, "m365");
     assert_eq!(browser.text("#nf-host").await, "smtp.example.com");

@@ -80,6 +80,25 @@ impl Browser {
         }
     }
 
+    /// Waits until nothing `css` selects is displayed (a message that fades, say).
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let shown = match self.find(css).await {
+                Some(el) => el.is_displayed().await.unwrap_or(false),
+                None => false,
+            };
+            if !shown {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{css:?} still shown after {WAIT:?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Clicks `css` after scrolling it to the middle of the viewport: WebDriver scrolls only
     /// as far as the edge, where a sticky bar (the pager on a phone) may cover it.
     pub async fn click(&self, css: &str) {
@@ -146,6 +165,12 @@ impl Browser {
         self.goto(&app.url("/")).await;
         self.ready().await;
         assert_eq!(self.current_url().await, app.url("/dashboard/"));
+    }
+
+    /// Opens the dashboard of `app` and signs in as its admin.
+    pub async fn open_as_admin(&self, app: &TestApp) {
+        self.open_dashboard(app).await;
+        self.sign_in(&app.admin_token).await;
     }
 
     /// `body[data-view]`: "signin", "list" or "deliveries".

@@ -560,6 +560,7 @@ function buildRow(notifier) {
   const cell = (name) => row.querySelector(`.col-${name}`);
   cell('id').textContent = String(notifier.id);
   const link = cell('name').querySelector('.name-link');
+  cell('name').title = notifier.name;
   if (can(PERM.retrieve)) {
     link.textContent = notifier.name;
     link.href = notifierHash(notifier.id);
@@ -1277,8 +1278,8 @@ async function runTest() {
   showTestProgress(to ? 'Connecting and sending a test message…' : 'Connecting…');
   const res = await request('POST', `${API}/${id}/test`, to ? { to } : {}, { signal: controller.signal });
   if (tester.abort === controller) tester.abort = null;
+  $('#test-progress').hidden = true;
   if (!stillOpen(dialog, ticket)) return reportLateTest(res, id);
-  showTestProgress(null);
   if (res.aborted) {
     setLine(result, 'Test cancelled. Nothing more will be shown for it.');
     $('#test-submit').focus();
