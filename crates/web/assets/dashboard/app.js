@@ -7,18 +7,37 @@
  * Stable hooks for browser tests (CSS selectors):
  *   body[data-state="loading"|"ready"]  ready = the current view is rendered and no request,
  *                                       debounce or list load is pending
- *   body[data-view="signin"|"list"|"deliveries"]
+ *   body[data-view="signin"|"list"|"notifier"|"deliveries"]
  *   #view-nav #nav-notifiers #nav-deliveries (the nav only with permission 2836; aria-current)
  *   #signin-form #token-input #signin-button #signin-error
- *   #signout-button #whoami #status (role=status; plain sentences for 401/403/404/413/5xx)
- *   #search-input #create-button #no-list (shown without permission 2830) #list-empty
- *   #notifier-table  tbody tr[data-id="<id>"]  .edit-button .test-button .send-button .delete-button
+ *   #signout-button #whoami #status-bar #status (role=status; plain sentences for
+ *     401/403/404/413/5xx; good news fades) #status-dismiss
+ *   List (location #notifiers?page=&page_size=&search=&ordering=&host=&use_tls=&use_ssl=&fail_silently=):
+ *   #search-input #filter-host #filter-use_tls #filter-use_ssl #filter-fail_silently #list-clear
+ *   #create-button #no-list (shown without permission 2830) #list-loading (while a page loads)
+ *   #list-empty #list-empty-text #empty-create #empty-clear
+ *   #notifier-table  tbody tr[data-id="<id>"]  .name-link (with 2832)
+ *     .edit-button .test-button .send-button .delete-button (icon buttons, aria-label "<Action> <name>")
+ *   tr.row-note[data-note-for="<id>"] (a message about that notifier, under its row)
  *   th[data-sort] (aria-sort)  button.sort-button[data-sort="id|name|created_at|updated_at"]
- *   #prev-page #next-page #page-info #page-size
- *   #form-dialog #notifier-form #field-<name> #error-<name> #error-non_field_errors
+ *   #list-pager #prev-page #next-page #page-links .page-link[data-page] (aria-current) #page-info #page-size
+ *   One notifier (2832; location #notifiers/<id>?<the list's query>):
+ *   #notifier-heading #notifier-sub #nf-<field> #notifier-readonly (without 2833) #notifier-note
+ *     #detail-edit #detail-test #detail-send #detail-delete #back-to-list
+ *   #auth-form #auth-fields (disabled without 2833) #auth-method-password|none|xoauth2
+ *     #auth-provider #auth-tenant #auth-grant #auth-token_url #auth-scope #auth-client_id
+ *     #auth-client_secret #auth-refresh_token #auth-error-<field> #auth-error-summary
+ *     #auth-submit #auth-status
+ *   #dkim-state #dkim-record #dkim-dns-name #dkim-dns-type #dkim-dns-value .copy-button[data-copy]
+ *     #dkim-copy-status #dkim-form #dkim-domain #dkim-selector #dkim-algorithm #dkim-private_key
+ *     #dkim-error-<field> #dkim-error-summary #dkim-submit #dkim-delete #dkim-status
+ *   Forms: #<form prefix>error-summary ("Fix n problems:", .link-button[data-focus] per problem)
+ *   #form-dialog #notifier-form #field-<name> #error-<name> #error-non_field_errors #error-summary
  *     #form-submit #form-cancel #form-status
- *   #confirm-dialog #confirm-delete #confirm-cancel #confirm-status
+ *   #confirm-dialog #confirm-heading #confirm-text #confirm-delete #confirm-cancel #confirm-status
  *   #test-dialog #test-to #test-error-to #test-submit #test-result #test-close
+ *     #test-progress #test-cancel (while it runs) #test-steps li.step[data-step][data-ok]
+ *     .step-name .step-time .step-detail #test-advice #test-advice-text (the hint)
  *   #send-dialog #send-<field> #send-error-<field> #send-error-non_field_errors
  *     #send-submit #send-result #send-close #send-delivery-link (with 2836: opens the delivery)
  *   Deliveries (2836; location hash #deliveries?status=…&notifier=…&page=…):
