@@ -116,7 +116,7 @@ async fn notifier_page_sets_authentication_and_dkim() {
     assert!(browser.is_displayed("#auth-error-token_url").await);
     assert_eq!(
         browser.text("#auth-error-token_url").await,
-        "Token URL: enter a full https:// address."
+        "Token URL: enter a full address that starts with https."
     );
     assert!(
         browser
@@ -216,6 +216,10 @@ async fn notifier_page_sets_authentication_and_dkim() {
     browser.click("#dkim-delete").await;
     assert!(browser.dialog_open("#confirm-dialog").await);
     assert!(browser.text("#confirm-text").await.contains("m365"));
+    assert_eq!(
+        browser.save_screenshot("confirm-stop-signing-1280").await,
+        (1280, 800)
+    );
     browser.click("#confirm-delete").await;
     browser.ready().await;
     assert!(!browser.dialog_open("#confirm-dialog").await);
@@ -275,5 +279,69 @@ async fn read_only_token_sees_the_notifier_page_without_forms() {
         browser.save_screenshot("notifier-page-read-only-375").await,
         (375, 800)
     );
+    browser.assert_no_page_errors().await;
+}
+
+/// The page at 375 px with OAuth2 and DKIM filled in: nothing wider than the screen, and a
+/// screenshot of each panel; the empty list's next step too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifier_page_fits_a_375_px_screen() {
+    let Some(browser) = Browser::start(PHONE).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let id = id_of(&app.create_named("gmail").await);
+    let google = json!({"method": "xoauth2", "xoauth2": {"provider": "google",
+        "client_id": "client", "client_secret": "secret", "refresh_token": "refresh"}});
+    assert_status(
+        &app.put_json(&auth_path(id), &google, &app.admin_token)
+            .await,
+        200,
+    );
+    let rsa = json!({"domain": "example.com", "selector": "mail", "algorithm": "rsa-sha256"});
+    assert_status(
+        &app.put_json(&dkim_path(id), &rsa, &app.admin_token).await,
+        200,
+    );
+    browser.open_as_admin(&app).await;
+
+    browser.open_notifier_page(id).await;
+    assert_eq!(browser.property("#auth-provider", "value").await, "google");
+    assert!(browser.is_displayed("#auth-refresh_token-field").await);
+    assert!(!browser.is_displayed("#auth-grant-field").await);
+    assert_eq!(
+        browser.property("#auth-refresh_token", "value").await,
+        "********"
+    );
+    browser.assert_fits_width("notifier page").await;
+    assert_eq!(
+        browser.save_screenshot("notifier-page-375").await,
+        (375, 800)
+    );
+    for panel in ["auth", "dkim"] {
+        browser.scroll_into_view(&format!("#{panel}-panel")).await;
+        assert_eq!(
+            browser
+                .save_screenshot(&format!("notifier-{panel}-375"))
+                .await,
+            (375, 800)
+        );
+    }
+    browser.click("#dkim-delete").await;
+    browser.assert_fits_width("confirmation").await;
+    assert_eq!(
+        browser.save_screenshot("confirm-stop-signing-375").await,
+        (375, 800)
+    );
+    browser.click("#confirm-cancel").await;
+
+    browser.click("#back-to-list").await;
+    browser.ready().await;
+    browser.assert_view("list").await;
+    browser.fill("#search-input", "nothing-like-this").await;
+    browser.ready().await;
+    assert!(browser.is_displayed("#empty-clear").await);
+    browser.assert_fits_width("empty list").await;
+    assert_eq!(browser.save_screenshot("list-empty-375").await, (375, 800));
     browser.assert_no_page_errors().await;
 }

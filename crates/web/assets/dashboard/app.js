@@ -523,6 +523,7 @@ async function loadList() {
 function setListLoading(loading) {
   const wrap = $('#notifier-table-wrap');
   wrap.classList.toggle('is-loading', loading);
+  if (loading) wrap.hidden = false;
   $('#list-loading').hidden = !loading;
   if (loading) $('#notifier-table').setAttribute('aria-busy', 'true');
   else $('#notifier-table').removeAttribute('aria-busy');
@@ -561,6 +562,10 @@ function renderEmpty(shown) {
   $('#list-empty-text').textContent = text;
   $('#empty-create').hidden = filtered || !can(PERM.create);
   $('#empty-clear').hidden = !filtered;
+  // Nothing to sort or page through: the empty state alone, with its one way on.
+  $('#notifier-table-wrap').hidden = shown === 0;
+  $('#list-pager').hidden = state.count === 0;
+  $('#list-clear').hidden = !filtered || shown === 0;
 }
 
 function clearListNarrowing() {
@@ -919,7 +924,7 @@ function friendly(message, input) {
     [/^Enter a valid email address\.$/, () => `${label}: enter an email address such as name@example.com.`],
     [/^A valid integer is required\.$/, () => `${label} must be a whole number.`],
     [/^Must be a valid boolean\.$/, () => `${label} must be on or off.`],
-    [/^Enter a valid URL\.$/, () => `${label}: enter a full https:// address.`],
+    [/^Enter a valid URL\.$/, () => `${label}: enter a full address that starts with https.`],
     [/^email notifier with this name already exists\.$/, () => 'A notifier with this name already exists. Choose another name.'],
     [/^"(.*)" is not a valid choice\.$/, (m) => `${label}: “${m[1]}” is not one of the choices.`],
   ];
@@ -953,7 +958,7 @@ function browserProblems(form) {
     else if (v.badInput || v.stepMismatch) message = `${label} must be a whole number.`;
     else if (v.rangeOverflow || v.rangeUnderflow) message = rangeMessage(input, label, [null, v.rangeOverflow ? 'less' : 'greater', v.rangeOverflow ? input.max : input.min]);
     else if (v.typeMismatch && input.type === 'email') message = `${label}: enter an email address such as name@example.com.`;
-    else if (v.typeMismatch && input.type === 'url') message = `${label}: enter a full https:// address.`;
+    else if (v.typeMismatch && input.type === 'url') message = `${label}: enter a full address that starts with https.`;
     else if (v.tooLong) message = `${label} can be at most ${input.maxLength} characters long.`;
     problems[input.name] = [message];
   }
