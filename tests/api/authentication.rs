@@ -294,6 +294,18 @@ async fn none_sends_without_auth_and_a_password_meets_the_hint(backend: Backend)
     assert_status(&resp, 200);
     assert_eq!(resp.json()["success"], json!(false), "{}", resp.text);
     assert_eq!(resp.json()["detail"], json!(HINT), "{}", resp.text);
+    assert_eq!(
+        step_names(&resp),
+        ["resolve", "connect", "ehlo", "auth"],
+        "{}",
+        resp.text
+    );
+    let hint = resp.json()["hint"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        hint.contains("authentication method to \"none\""),
+        "{}",
+        resp.text
+    );
     assert!(relay.received().is_empty());
 
     assert_status(&put_method(&app, id, "none").await, 200);
@@ -312,6 +324,13 @@ async fn none_sends_without_auth_and_a_password_meets_the_hint(backend: Backend)
         .await;
     assert_status(&resp, 200);
     assert_eq!(resp.json()["success"], json!(true), "{}", resp.text);
+    assert_eq!(
+        step_names(&resp),
+        ["resolve", "connect", "ehlo", "mail_from", "rcpt_to", "data"],
+        "`none` sends no AUTH, so there is no auth step: {}",
+        resp.text
+    );
+    assert_eq!(resp.json()["hint"], json!(null));
 
     let mails = relay.wait_for_mail(2, WAIT).await;
     assert_eq!(mails.len(), 2, "{mails:?}");
@@ -594,6 +613,16 @@ async fn xoauth2_sends_tests_and_queues_with_a_cached_access_token(backend: Back
         )
         .await;
     assert_eq!(check.json()["success"], json!(true), "{}", check.text);
+    assert_eq!(
+        step_names(&check),
+        ["oauth2_token", "resolve", "connect", "ehlo", "auth"],
+        "the token comes first: {}",
+        check.text
+    );
+    assert_eq!(
+        check.json()["steps"][4]["detail"],
+        json!("accepted AUTH XOAUTH2")
+    );
     let resp = app
         .post_json(
             &format!("{}/send", notifier_path(id)),
@@ -640,6 +669,28 @@ async fn xoauth2_sends_tests_and_queues_with_a_cached_access_token(backend: Back
         .await;
     assert_eq!(check.json()["success"], json!(true), "{}", check.text);
     assert_eq!(rig.endpoint.requests().len(), 2);
+    assert_eq!(
+        step_names(&check),
+        [
+            "oauth2_token",
+            "resolve",
+            "connect",
+            "ehlo",
+            "auth",
+            "oauth2_token",
+            "connect",
+            "ehlo",
+            "auth"
+        ],
+        "the 535 and the retry with a new token, in the order they ran: {}",
+        check.text
+    );
+    assert_eq!(
+        check.json()["steps"][4]["ok"],
+        json!(false),
+        "{}",
+        check.text
+    );
 
     let metrics = app.raw("GET", "/metrics", None, None, "").await.text;
     assert!(
@@ -732,4 +783,20 @@ async fn xoauth2_stores_a_rotated_refresh_token_and_reports_endpoint_errors(back
         "{}",
         check.text
     );
+    assert_eq!(step_names(&check), ["oauth2_token"], "{}", check.text);
+    let hint = check.json()["hint"].as_str().unwrap_or_default().to_owned();
+    assert!(hint.contains("refresh token"), "{}", check.text);
+}
+
+/// The names of a `/test` answer's steps, in order.
+fn step_names(check: &Resp) -> Vec<String> {
+    check.json()["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|s| s["step"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
