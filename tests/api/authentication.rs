@@ -24,6 +24,7 @@ backend_tests!(
     xoauth2_is_stored_masked_and_its_secrets_follow_the_token_url,
     xoauth2_sends_tests_and_queues_with_a_cached_access_token,
     xoauth2_stores_a_rotated_refresh_token_and_reports_endpoint_errors,
+    xoauth2_against_a_server_without_it_is_reported_after_the_token,
 );
 
 const SMTP_USER: &str = "mailer";
@@ -786,6 +787,55 @@ async fn xoauth2_stores_a_rotated_refresh_token_and_reports_endpoint_errors(back
     assert_eq!(step_names(&check), ["oauth2_token"], "{}", check.text);
     let hint = check.json()["hint"].as_str().unwrap_or_default().to_owned();
     assert!(hint.contains("refresh token"), "{}", check.text);
+}
+
+async fn xoauth2_against_a_server_without_it_is_reported_after_the_token(backend: Backend) {
+    let rig = OAuthRig::new(backend).await;
+    let app = &rig.app;
+    let options = SmtpServerOptions {
+        security: Security::Plain,
+        tls: None,
+        username: SMTP_USER.into(),
+        password: SMTP_PASSWORD.into(),
+        require_auth: true,
+    };
+    let password_only = TestSmtpServer::start(options).await;
+    let id = id_of(
+        &app.create_notifier(&relay_notifier("password-only", password_only.port))
+            .await,
+    );
+    let body = xoauth2_body(&rig.endpoint.url(), "secret-1", None);
+    let resp = app
+        .put_json(&authentication_path(id), &body, &app.admin_token)
+        .await;
+    assert_status(&resp, 200);
+
+    let check = app
+        .post_json(
+            &format!("{}/test", notifier_path(id)),
+            &json!({}),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(check.json()["success"], json!(false), "{}", check.text);
+    assert_eq!(
+        check.json()["detail"],
+        json!("server does not offer AUTH XOAUTH2"),
+        "{}",
+        check.text
+    );
+    assert_eq!(
+        step_names(&check),
+        ["oauth2_token", "resolve", "connect", "ehlo", "auth"],
+        "{}",
+        check.text
+    );
+    let hint = check.json()["hint"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        hint.contains("smtp.office365.com for Microsoft 365"),
+        "{}",
+        check.text
+    );
 }
 
 /// The names of a `/test` answer's steps, in order.

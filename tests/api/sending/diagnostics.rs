@@ -278,7 +278,42 @@ async fn a_host_that_does_not_resolve_is_named(backend: Backend) {
     );
 }
 
+async fn a_connection_nobody_answers_suggests_a_firewall(backend: Backend) {
+    let rig = Rig::with_timeout(backend, 1).await;
+    let (port, _listener, _queued) = unanswered_port().await;
+    let id = rig
+        .notifier(&smtp_notifier("dropped", port, STARTTLS))
+        .await;
+
+    let outcome = failed_at(
+        &rig.check(id, &json!({})).await,
+        &["resolve", "connect"],
+        "did not answer: a firewall may drop the connection",
+    );
+    assert_eq!(outcome.detail, "timed out after 1s");
+}
+
+/// A port whose SYNs go unanswered, as behind a firewall that drops them: a listener that
+/// never accepts, its accept queue filled (Linux then drops further SYNs).
+async fn unanswered_port() -> (u16, tokio::net::TcpListener, Vec<std::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let address = listener.local_addr().expect("the address");
+    let mut queued = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
+            Ok(stream) => queued.push(stream),
+            Err(_) => return (address.port(), listener, queued),
+        }
+    }
+    panic!("the accept queue of {address} never filled");
+}
+
 backend_tests!(
+    a_connection_nobody_answers_suggests_a_firewall,
     starttls_not_offered_suggests_implicit_tls,
     a_host_that_does_not_resolve_is_named,
     a_successful_check_reports_every_step_and_no_hint,
