@@ -18,6 +18,8 @@ mod notifier_page;
 mod page;
 #[path = "browser/steps.rs"]
 mod steps;
+#[path = "browser/test_report.rs"]
+mod test_report;
 
 use std::time::Duration;
 

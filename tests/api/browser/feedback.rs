@@ -12,6 +12,7 @@ use super::DESKTOP;
 use super::chromedriver::Browser;
 use super::page::row;
 use crate::helpers::*;
+use crate::smtp_server::silent_server;
 
 /// A port on 127.0.0.1 where nothing listens (bound, then released).
 async fn closed_port() -> u16 {
@@ -90,8 +91,7 @@ async fn a_running_test_can_be_cancelled_and_a_late_outcome_names_its_notifier()
         return;
     };
     let app = spawn_app_with(Backend::Sqlite, |settings| settings.smtp.timeout_secs = 2).await;
-    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = silent.local_addr().expect("the address").port();
+    let (port, silent) = silent_server().await;
     let mute = id_of(&app.create_notifier(&local_body("mute", port)).await);
     browser.open_as_admin(&app).await;
 
