@@ -314,6 +314,8 @@ async fn notifier_page_fits_a_375_px_screen() {
         "********"
     );
     browser.assert_fits_width("notifier page").await;
+    browser.assert_touch_targets("#notifier-view").await;
+    browser.assert_touch_targets("header").await;
     assert_eq!(
         browser.save_screenshot("notifier-page-375").await,
         (375, 800)

@@ -280,6 +280,27 @@ impl Browser {
         .await;
     }
 
+    /// Every visible button, select, text input and page link inside `scope` is at least
+    /// 44 × 44 px (WCAG's enhanced target size; check boxes and radios have their labels).
+    pub async fn assert_touch_targets(&self, scope: &str) {
+        let small = self
+            .execute(
+                "return [...document.querySelectorAll(arguments[0] + ' :is(button, select, \
+                   input:not([type=checkbox], [type=radio]), textarea, .page-link)')] \
+                   .filter((el) => el.checkVisibility() && !el.classList.contains('link-button')) \
+                   .map((el) => [el.id || el.className || el.tagName, el.getBoundingClientRect()]) \
+                   .filter(([, r]) => r.height < 44 || r.width < 44) \
+                   .map(([name, r]) => [name, Math.round(r.width), Math.round(r.height)])",
+                vec![json!(scope)],
+            )
+            .await;
+        assert_eq!(
+            small,
+            json!([]),
+            "{scope}: targets under 44 px ([name, width, height])"
+        );
+    }
+
     /// Nothing sticks out sideways: the page does not scroll horizontally, nor does any
     /// table (notifiers, deliveries) in its box, and any open dialog lies within the viewport.
     pub async fn assert_fits_width(&self, what: &str) {

@@ -223,7 +223,7 @@ function flash(element, text, tone = 'info') {
   clearTimeout(element.fadeTimer);
   element.classList.remove('fading');
   setLine(element, text, tone);
-  if (text && tone === 'ok') {
+  if (text && tone !== 'error') {
     element.fadeTimer = setTimeout(() => fade(element, () => flash(element, '')), FADE_MS);
   }
 }
@@ -340,6 +340,8 @@ function onSigninSubmit(event) {
 function forgetSession() {
   cancelPendingSearch();
   state.listAbort?.abort();
+  tester.abort?.abort();
+  setListLoading(false);
   state.token = null;
   state.me = null;
   state.rows.clear();
@@ -720,7 +722,7 @@ function tell(id, text, tone = 'info') {
   if (view === 'list' && state.rows.has(id)) {
     clearTimeout(state.notes.get(id)?.timer);
     const note = { text, tone };
-    if (tone === 'ok') note.timer = setTimeout(() => dropNote(id), FADE_MS);
+    if (tone !== 'error') note.timer = setTimeout(() => dropNote(id), FADE_MS);
     state.notes.set(id, note);
     renderNote(id);
     return;
@@ -823,8 +825,10 @@ function onRowClick(event) {
   openAction(button, Number(row.dataset.id));
 }
 
-/** Edit, Test, Send and Delete, from a row or from the notifier's page. */
+/** Edit, Test, Send and Delete, from a row or from the notifier's page. A note left under
+ * the row (an error stays until then) makes way for the new action. */
 function openAction(button, id) {
+  if (state.notes.has(id)) dropNote(id);
   if (button.classList.contains('edit-button')) busy(() => openEdit(id, button));
   else if (button.classList.contains('test-button')) openTest(id, button);
   else if (button.classList.contains('send-button')) openSend(id, button);
