@@ -2,7 +2,9 @@
 //! chromedriver, against the real application on SQLite and an in-process SMTP server.
 //! Screenshots of each main view go to `target/screenshots/dashboard-<view>-<width>.png`.
 //! The Deliveries view: deliveries.rs; a notifier's page (authentication, DKIM):
-//! notifier_page.rs.
+//! notifier_page.rs; the list's state in the location, filters, pages and layout:
+//! list_state.rs; messages, Cancel and validation: feedback.rs; the staged /test report:
+//! test_report.rs.
 
 #[path = "browser/chromedriver.rs"]
 mod chromedriver;
