@@ -1,11 +1,13 @@
 //! Notifiers' DKIM settings (`.../email/{id}/dkim`): a sub-resource, read and written
 //! straight through to the database. Nothing here touches the notifier's row, its
 //! `updated_at`, the data epoch or the notifier caches: a notifier's body does not show
-//! its DKIM settings, and every send reads them afresh.
+//! its DKIM settings. Sends read them through the sending cache, which every write here
+//! retires.
 
 use notifier_domain::Dkim;
 use notifier_persistence::{DatabaseConnection, SecretBox, dkim, notifiers};
 
+use crate::sending::SendingCache;
 use crate::{Error, Result};
 
 /// Cheap to clone; clones share everything.
@@ -13,11 +15,16 @@ use crate::{Error, Result};
 pub struct DkimStore {
     db: DatabaseConnection,
     secrets: SecretBox,
+    sending: SendingCache,
 }
 
 impl DkimStore {
-    pub(crate) fn new(db: DatabaseConnection, secrets: SecretBox) -> Self {
-        Self { db, secrets }
+    pub(crate) fn new(db: DatabaseConnection, secrets: SecretBox, sending: SendingCache) -> Self {
+        Self {
+            db,
+            secrets,
+            sending,
+        }
     }
 
     /// The notifier's DKIM settings: `Ok(None)` when it has none, [`Error::NotFound`]
@@ -32,21 +39,23 @@ impl DkimStore {
         }
     }
 
-    /// The settings a send signs with, if any (the notifier itself is not checked).
-    pub async fn signing(&self, notifier_id: i64) -> Result<Option<Dkim>> {
-        Ok(dkim::get(&self.db, &self.secrets, notifier_id).await?)
-    }
-
     /// Creates or replaces the notifier's settings; [`Error::NotFound`] when the notifier
     /// does not exist (any more).
     pub async fn put(&self, settings: &Dkim) -> Result<()> {
-        Ok(dkim::put(&self.db, &self.secrets, settings).await?)
+        let written = dkim::put(&self.db, &self.secrets, settings).await;
+        // Whatever the outcome: a failed write may still have committed.
+        let retired = self.sending.written().await;
+        written?;
+        retired
     }
 
     /// Stops signing: whether there were settings to remove; [`Error::NotFound`] when
     /// there is no such notifier.
     pub async fn delete(&self, notifier_id: i64) -> Result<bool> {
-        if dkim::delete(&self.db, notifier_id).await? {
+        let deleted = dkim::delete(&self.db, notifier_id).await;
+        let retired = self.sending.written().await;
+        if deleted? {
+            retired?;
             return Ok(true);
         }
         self.exists(notifier_id).await?;
