@@ -247,6 +247,19 @@ async fn only_permitted_actions_are_offered() {
     let offered = browser.find_all(&format!("#notifier-rows {actions}")).await;
     assert!(offered.is_empty(), "{} row actions offered", offered.len());
 
+    // 2832: the name opens the notifier's page, read-only.
+    browser.click(&format!("{} .name-link", row(first))).await;
+    browser.ready().await;
+    browser.assert_view("notifier").await;
+    assert!(browser.is_displayed("#notifier-readonly").await);
+    assert!(!browser.is_displayed("#auth-submit").await);
+    assert_eq!(
+        browser
+            .save_screenshot("notifier-page-read-only-1280")
+            .await,
+        (1280, 800)
+    );
+
     // 2831 only: may create, may not list.
     browser.click("#signout-button").await;
     browser.ready().await;

@@ -79,6 +79,10 @@ async fn notifier_page_sets_authentication_and_dkim() {
     browser.fill("#auth-client_secret", "first-secret").await;
     browser.save_auth().await;
     assert_eq!(browser.text("#auth-status").await, "Authentication saved.");
+    assert_eq!(
+        browser.text("#auth-current").await,
+        "In use: OAuth2 with Microsoft 365 (client credentials, client client-1)."
+    );
     let stored = app.get(&auth_path(id), &app.admin_token).await.json();
     assert_eq!(stored["method"], "xoauth2", "{stored}");
     let oauth = &stored["xoauth2"];
@@ -268,6 +272,10 @@ async fn read_only_token_sees_the_notifier_page_without_forms() {
         assert!(!browser.is_displayed(&css).await, "{css} offered");
     }
     assert_eq!(browser.property("#auth-fields", "disabled").await, "true");
+    assert_eq!(
+        browser.text("#auth-current").await,
+        "In use: password (AUTH PLAIN or LOGIN)."
+    );
     assert!(!browser.is_displayed("#auth-submit").await);
     assert!(!browser.is_displayed("#dkim-form").await, "no DKIM form");
     assert_eq!(

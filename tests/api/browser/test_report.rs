@@ -10,7 +10,9 @@ use super::page::row;
 use super::steps::{RELAY_PASSWORD, RELAY_USER, relay_body, smtp_relay};
 use super::{DESKTOP, PHONE};
 use crate::helpers::*;
-use crate::smtp_server::{Quirks, Security, SmtpServerOptions, TestCa, TestSmtpServer};
+use crate::smtp_server::{
+    Quirks, Security, SmtpServerOptions, TestCa, TestSmtpServer, silent_server,
+};
 
 /// The report as shown: `[step, ok]` per line of the checklist, top to bottom.
 async fn shown_steps(browser: &Browser) -> Value {
@@ -181,13 +183,19 @@ async fn a_failing_test_shows_its_steps_and_the_fix() {
     browser.assert_no_page_errors().await;
 }
 
-/// The report at 375 px: the checklist and the hint fit the screen.
+/// The report at 375 px: the spinner with Cancel while a test runs, then the checklist and
+/// the hint, fit the screen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_fits_a_375_px_screen() {
     let Some(browser) = Browser::start(PHONE).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app_with(Backend::Sqlite, |settings| settings.smtp.timeout_secs = 2).await;
+    let (silent_port, _silent) = silent_server().await;
+    let mute = id_of(
+        &app.create_notifier(&notifier("mute", silent_port, false, false))
+            .await,
+    );
     let ca = TestCa::new();
     let starttls = server(Security::StartTls, Some(&ca), Quirks::default()).await;
     let id = id_of(
@@ -195,6 +203,18 @@ async fn the_report_fits_a_375_px_screen() {
             .await,
     );
     browser.open_as_admin(&app).await;
+
+    browser.click(&format!("{} .test-button", row(mute))).await;
+    browser.click("#test-submit").await;
+    browser.wait_for("#test-progress:not([hidden])").await;
+    browser.assert_fits_width("a running test").await;
+    assert_eq!(
+        browser.save_screenshot("test-running-375").await,
+        (375, 800)
+    );
+    browser.click("#test-cancel").await;
+    browser.ready().await;
+    browser.click("#test-close").await;
 
     check_report(
         &browser,

@@ -1593,10 +1593,21 @@ function fillAuth(data) {
   for (const field of ['tenant', 'token_url', 'scope', 'client_id', 'client_secret', 'refresh_token']) {
     $(`#auth-${field}`).value = oauth[field] == null ? '' : String(oauth[field]);
   }
+  $('#auth-current').textContent = `In use: ${authSummary(method, oauth)}.`;
   const editable = can(PERM.edit);
   $('#auth-fields').disabled = !editable;
   $('#auth-submit').hidden = !editable;
   updateAuthFields();
+}
+
+/** The stored method in words, so it reads plainly even where the form is disabled. */
+function authSummary(method, oauth) {
+  if (method === 'none') return 'no login';
+  if (method === 'password') return 'password (AUTH PLAIN or LOGIN)';
+  const providers = { microsoft: 'Microsoft 365', google: 'Google' };
+  const by = providers[oauth.provider] ? ` with ${providers[oauth.provider]}` : '';
+  const grant = oauth.grant === 'refresh_token' ? 'refresh token' : 'client credentials';
+  return `OAuth2${by} (${grant}, client ${oauth.client_id || '?'})`;
 }
 
 /** Shows the OAuth2 fields the method, provider and grant call for; the rest are disabled,
