@@ -344,6 +344,10 @@ async fn phone_list_has_a_sticky_pager_and_44_px_targets() {
     browser.execute("window.scrollTo(0, 0)", vec![]).await;
     assert_eq!(browser.save_screenshot("list-20-375").await, (375, 800));
 
+    // The filters fold away on a phone; their summary opens them.
+    assert_eq!(browser.property("#list-filters", "open").await, "false");
+    browser.click("#list-filters > summary").await;
+    assert!(browser.is_displayed("#filter-host").await);
     browser.assert_touch_targets("#list-view").await;
     browser.assert_fits_width("a page of 20").await;
     browser.assert_no_page_errors().await;

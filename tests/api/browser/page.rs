@@ -285,7 +285,7 @@ impl Browser {
     pub async fn assert_touch_targets(&self, scope: &str) {
         let small = self
             .execute(
-                "return [...document.querySelectorAll(arguments[0] + ' :is(button, select, \
+                "return [...document.querySelectorAll(arguments[0] + ' :is(button, select, summary, \
                    input:not([type=checkbox], [type=radio]), textarea, .page-link)')] \
                    .filter((el) => el.checkVisibility() && !el.classList.contains('link-button')) \
                    .map((el) => [el.id || el.className || el.tagName, el.getBoundingClientRect()]) \

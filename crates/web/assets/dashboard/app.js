@@ -480,6 +480,17 @@ function syncListControls() {
   for (const flag of LIST_FLAGS) $(`#filter-${flag}`).value = state.filters[flag];
   $('#page-size').value = String(state.pageSize);
   $('#list-clear').hidden = !narrowed();
+  showFilterCount();
+  // On a phone the filters fold away unless one is on; on wider screens they stay open.
+  $('#list-filters').open = WIDE.matches || Object.values(state.filters).some(Boolean);
+}
+
+const WIDE = matchMedia('(min-width: 761px)');
+
+/** "(2 on)" beside the folded filters' summary. */
+function showFilterCount() {
+  const on = Object.values(state.filters).filter(Boolean).length;
+  $('#filter-count').textContent = on ? `(${on} on)` : '';
 }
 
 function narrowed() {
@@ -492,6 +503,7 @@ function changeList(change) {
   pushHash(listHash());
   $('#nav-notifiers').setAttribute('href', listHash());
   $('#list-clear').hidden = !narrowed();
+  showFilterCount();
   busy(loadList);
 }
 
@@ -2162,6 +2174,9 @@ function bindEvents() {
   $('#empty-clear').addEventListener('click', clearListNarrowing);
   $('#empty-create').addEventListener('click', (event) => openCreate(event.currentTarget));
   $('#status-dismiss').addEventListener('click', () => say(''));
+  WIDE.addEventListener('change', () => {
+    if (WIDE.matches) $('#list-filters').open = true;
+  });
   document.addEventListener('click', onLinkClick);
   for (const form of document.querySelectorAll('form')) form.addEventListener('click', onSummaryClick);
   $('#detail-actions').addEventListener('click', onDetailAction);
