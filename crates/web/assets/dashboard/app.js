@@ -54,7 +54,9 @@ const API = '/api/notifications/notifiers/email';
 const ME = '/api/me';
 const DELIVERIES = '/api/notifications/deliveries';
 const TOKEN_KEY = 'notifier.token';
-const PERM = { list: 2830, create: 2831, retrieve: 2832, edit: 2833, remove: 2834, send: 2835, deliveries: 2836 };
+const PERM = { list: 2830, create: 2831, retrieve: 2832, edit: 2833, remove: 2834, send: 2835, deliveries: 2836, audit: 2837 };
+const AUDIT = '/api/audit';
+const HISTORY_PAGE = 20;
 const STATUSES = ['queued', 'sending', 'sent', 'deferred', 'failed', 'cancelled'];
 const RETRYABLE = ['failed', 'deferred'];
 const CANCELLABLE = ['queued', 'deferred'];
@@ -1544,6 +1546,74 @@ async function loadNotifier(id) {
   renderAuth(auth);
   renderDkim(dkim);
   $('#notifier-panels').hidden = false;
+  loadHistory(id, 1);
+}
+
+/* history: the notifier's audit records (code 2837) */
+
+const audit = { id: null, page: 1 };
+
+/** One page of the notifier's audit records; page 1 replaces the list, later pages add to it. */
+async function loadHistory(id, page) {
+  const panel = $('#history-panel');
+  panel.hidden = !can(PERM.audit);
+  if (panel.hidden) return;
+  audit.id = id;
+  audit.page = page;
+  const res = await request('GET', `${AUDIT}?notifier=${id}&page=${page}&page_size=${HISTORY_PAGE}`);
+  if (audit.id !== id || detail.id !== id) return;
+  const list = $('#history-list');
+  if (page === 1) list.replaceChildren();
+  $('#history-load-error').hidden = res.ok;
+  if (!res.ok) {
+    $('#history-load-error').textContent = sentence(res);
+    $('#history-more').hidden = true;
+    return;
+  }
+  for (const record of res.data.results) list.append(historyItem(record));
+  $('#history-empty').hidden = list.children.length > 0;
+  $('#history-more').hidden = !res.data.next;
+}
+
+function historyItem(record) {
+  const item = document.createElement('li');
+  const head = document.createElement('div');
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = `${record.actor} · ${record.action}`;
+  const time = document.createElement('time');
+  fillTime(time, record.at);
+  head.append(who, ' · ', time);
+  item.append(head);
+  const changes = Object.entries(record.changes || {});
+  if (changes.length > 0) {
+    const list = document.createElement('ul');
+    list.className = 'changes';
+    for (const [field, change] of changes) {
+      const line = document.createElement('li');
+      line.textContent = Array.isArray(change)
+        ? `${field}: ${historyValue(change[0])} → ${historyValue(change[1])}`
+        : `${field}: ${historyValue(change)}`;
+      list.append(line);
+    }
+    item.append(list);
+  }
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  meta.textContent = [record.client_ip && `from ${record.client_ip}`, record.request_id && `request ${record.request_id}`]
+    .filter(Boolean)
+    .join(' · ');
+  if (meta.textContent) item.append(meta);
+  return item;
+}
+
+function historyValue(value) {
+  if (value === null || value === undefined) return '(none)';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function onHistoryMore() {
+  if (audit.id !== null) loadHistory(audit.id, audit.page + 1);
 }
 
 function renderNotifier(notifier) {
@@ -2221,6 +2291,7 @@ function bindEvents() {
     deliveries.page = 1;
     busy(loadDeliveries);
   });
+  $('#history-more').addEventListener('click', onHistoryMore);
   $('#delivery-retry').addEventListener('click', () => onDeliveryAction('retry'));
   $('#delivery-cancel').addEventListener('click', () => onDeliveryAction('cancel'));
   bindDialog('#delivery-dialog', '#delivery-close');
