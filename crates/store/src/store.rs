@@ -8,8 +8,8 @@ use crate::epochs::EpochReader;
 use crate::items::ItemCache;
 use crate::notifiers::Parts;
 use crate::{
-    AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore, Idempotency,
-    NotifierStore, Principals, Render,
+    AuditStore, AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore,
+    Idempotency, NotifierStore, Principals, Render,
 };
 
 /// What [`Store::open`] needs.
@@ -39,6 +39,7 @@ pub struct Store {
     pub dkim: DkimStore,
     pub principals: Principals,
     pub idempotency: Idempotency,
+    pub audit: AuditStore,
     db: DatabaseConnection,
 }
 
@@ -62,6 +63,7 @@ impl Store {
             writer.own_epochs().clone(),
             options.clock.clone(),
         );
+        let audit = AuditStore::new(db.clone(), writer.clone(), options.clock.clone());
         let deliveries = DeliveryStore::new(
             db.clone(),
             writer.clone(),
@@ -89,6 +91,7 @@ impl Store {
             dkim,
             principals: Principals::new(db.clone(), epochs),
             idempotency,
+            audit,
             db,
         })
     }

@@ -1,13 +1,14 @@
 use std::time::Instant;
 
 use actix_web::{HttpResponse, web};
-use notifier_domain::parse_test;
+use notifier_domain::{AuditAction, AuditEntry, Changes, parse_test};
 use serde::Serialize;
 
 use notifier_delivery::sending_settings;
 
 use super::parse_id;
 use crate::api_docs::{AuthFailures, BodyFailures, CheckBody, UnknownNotifier};
+use crate::audit_context::Audit;
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
 use crate::paths::CHECK_PATH;
@@ -36,6 +37,7 @@ pub struct CheckResponse {
 /// A failed check is still a 200: the answer is about the settings, not the request.
 pub async fn smtp_check(
     _: Require<SendWithNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
@@ -53,6 +55,9 @@ pub async fn smtp_check(
         Ok(done) => (true, done.detail),
         Err(e) => (false, e.to_string()),
     };
+    let record = Changes::default().naming("success", success);
+    let record = AuditEntry::new(AuditAction::Test, Some(notifier.id), record);
+    state.store.audit.append(&audit, record).await?;
     log::info!(
         "smtp test notifier={} recipients={} success={success} duration_ms={duration_ms} detail={detail:?}",
         notifier.id,
