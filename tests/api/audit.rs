@@ -512,7 +512,27 @@ async fn the_list_is_newest_first_filtered_and_paginated(backend: Backend) {
     );
 }
 
+/// `audit.retention_days`: the sweep every instance runs (at start, then every 10
+/// minutes) deletes records older than that; 0 keeps none that exist when it runs.
+async fn records_past_their_retention_are_pruned(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_named("old").await;
+    assert_eq!(records(&app, "").await.len(), 1);
+
+    let _pruning = app.sibling(|s| s.audit.retention_days = 0).await;
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !records(&app, "").await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old record was not pruned"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 backend_tests!(
+    records_past_their_retention_are_pruned,
     every_api_write_leaves_one_record,
     an_update_that_changes_nothing_is_recorded_with_no_changes,
     failed_writes_leave_no_record,
