@@ -499,6 +499,7 @@ async fn the_list_is_newest_first_filtered_and_paginated(backend: Backend) {
     assert_eq!(actions, [&json!("update"), &json!("create")]);
     assert_eq!(records(&app, "actor=admin").await.len(), 4);
     assert_eq!(records(&app, "actor=nobody").await.len(), 0);
+    assert_eq!(records(&app, "actor=%00&action=%00").await.len(), 0);
     assert_json(
         &app.get(&format!("{AUDIT}?notifier=x"), &app.admin_token)
             .await,

@@ -162,11 +162,16 @@ pub async fn page(
     if let Some(notifier) = query.notifier {
         select = select.filter(Column::NotifierId.eq(notifier));
     }
-    if let Some(actor) = &query.actor {
-        select = select.filter(Column::Actor.eq(actor.as_str()));
-    }
-    if let Some(action) = &query.action {
-        select = select.filter(Column::Action.eq(action.as_str()));
+    for (column, wanted) in [
+        (Column::Actor, &query.actor),
+        (Column::Action, &query.action),
+    ] {
+        match wanted {
+            // No stored name holds a NUL, and PostgreSQL refuses one in a text value.
+            Some(text) if text.contains('\0') => select = select.filter(Expr::val(false)),
+            Some(text) => select = select.filter(column.eq(text.as_str())),
+            None => {}
+        }
     }
     let count = select.clone().count(db).await?;
     let Some(number) = page_number(count, query.page_size, query.page) else {

@@ -97,7 +97,10 @@ pub async fn get_block(
 /// change, `updated_at` never moves backwards, and the stored row comes back. The row is
 /// read first: for what the record says changed, and because the changes may move the
 /// stored password to another destination (§11). The write then applies only if the row
-/// is still the one read, so the record's old values are exact.
+/// is still the one read, so the record's old values are exact. Writes racing on one
+/// notifier make it miss; after [`EXACT_ROUNDS`] misses the write applies whatever else
+/// changed meanwhile (still only to the destination checked), with the old values of the
+/// last read: concurrent writes all succeed, as before there was a record to keep.
 pub async fn update(
     writer: &Writer,
     secrets: &SecretBox,
@@ -108,7 +111,12 @@ pub async fn update(
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
     // A concurrent change between the read and the write makes the guarded write miss;
     // the read and the checks then run again on what is stored now.
-    for _ in 0..RACES_RETRIED {
+    for round in 0..=EXACT_ROUNDS {
+        let guard = if round < EXACT_ROUNDS {
+            Guard::Row
+        } else {
+            Guard::Destination
+        };
         let (read, current) = read_for_write(writer, secrets, id).await?;
         if changes.may_move_password() && changes.moves_password_from(&current.destination()) {
             return Err(Error::PasswordRequired);
@@ -119,7 +127,8 @@ pub async fn update(
             notifier_audit::updated(&current, &changes),
         );
         let record = audit::after(writer.backend(), audit, record, None)?;
-        match try_update(writer, secrets, &read, &changes, record).await? {
+        let guarded = guard.filter(&read, &changes);
+        match try_update(writer, secrets, guarded, &changes, record).await? {
             Updated::Row(notifier, epoch) => return Ok((notifier, epoch)),
             Updated::Nothing => {}
         }
@@ -128,20 +137,50 @@ pub async fn update(
         let Some(stored) = Entity::find_by_id(id).one(writer.db()).await? else {
             return Err(Error::NotFound);
         };
-        if stored == read {
-            return Err(Error::NameTaken);
+        let moved = destination_of(&stored) != destination_of(&read);
+        match guard {
+            Guard::Row if stored == read => return Err(Error::NameTaken),
+            Guard::Row => {}
+            Guard::Destination if moved && changes.may_move_password() => {
+                return Err(Error::PasswordRequired);
+            }
+            Guard::Destination => return Err(Error::NameTaken),
         }
     }
-    Err(kept_changing())
+    Err(Error::PasswordRequired)
 }
 
-/// Rounds of read-then-write when the row keeps changing underneath.
-const RACES_RETRIED: usize = 3;
+/// Rounds of read-then-write that must find the row as read, before one that only
+/// needs the destination checked.
+const EXACT_ROUNDS: usize = 3;
 
-fn kept_changing() -> Error {
-    Error::Unavailable(DbErr::Custom(
-        "the notifier kept changing during the write".to_owned(),
-    ))
+/// What a write requires of the row it was read as.
+#[derive(Clone, Copy)]
+enum Guard {
+    /// Every column as read: the record's old values are exact.
+    Row,
+    /// The notifier, and its destination as checked when the password may move with it.
+    Destination,
+}
+
+impl Guard {
+    fn filter(self, read: &Model, changes: &NotifierChanges) -> Condition {
+        match self {
+            Guard::Row => unchanged_since(read),
+            Guard::Destination if changes.may_move_password() => Condition::all()
+                .add(Column::Id.eq(read.id))
+                .add(Column::Host.eq(read.host.as_str()))
+                .add(Column::Port.eq(read.port))
+                .add(Column::UseTls.eq(read.use_tls))
+                .add(Column::UseSsl.eq(read.use_ssl)),
+            Guard::Destination => Condition::all().add(Column::Id.eq(read.id)),
+        }
+    }
+}
+
+/// A stored row's destination, without opening its password.
+fn destination_of(model: &Model) -> (&str, i32, bool, bool) {
+    (&model.host, model.port, model.use_tls, model.use_ssl)
 }
 
 /// The stored row (for the write's guard) and the notifier it holds (for its record).
@@ -181,7 +220,7 @@ enum Updated {
 async fn try_update(
     writer: &Writer,
     secrets: &SecretBox,
-    read: &Model,
+    guard: Condition,
     changes: &NotifierChanges,
     record: sea_orm::Statement,
 ) -> Result<Updated> {
@@ -191,7 +230,7 @@ async fn try_update(
             Column::UpdatedAt,
             Func::greatest([Expr::val(now()), Expr::col(Column::UpdatedAt)]).into(),
         )
-        .filter(unchanged_since(read));
+        .filter(guard);
     let mut update = update.into_query();
     update.returning_all();
     let mut statement = writer.backend().build(&update);
@@ -245,7 +284,8 @@ fn changed_columns(changes: NotifierChanges, secrets: &SecretBox) -> ActiveModel
     row
 }
 
-/// Deletes the notifier with its audit record (which names every field it had).
+/// Deletes the notifier with its audit record (which names every field it had). As for
+/// updates, the row must be as read, unless writes keep racing with the delete.
 pub async fn delete(
     writer: &Writer,
     secrets: &SecretBox,
@@ -253,17 +293,20 @@ pub async fn delete(
     audit: &AuditContext,
 ) -> Result<WriteEpoch> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
-    for _ in 0..RACES_RETRIED {
+    for round in 0..=EXACT_ROUNDS {
         let (read, before) = read_for_write(writer, secrets, id).await?;
+        let guard = if round < EXACT_ROUNDS {
+            unchanged_since(&read)
+        } else {
+            Condition::all().add(Column::Id.eq(id))
+        };
         let record = AuditEntry::new(
             AuditAction::Delete,
             Some(i64::from(id)),
             notifier_audit::deleted(&before),
         );
         let record = audit::after(writer.backend(), audit, record, None)?;
-        let mut delete = Entity::delete_many()
-            .filter(unchanged_since(&read))
-            .into_query();
+        let mut delete = Entity::delete_many().filter(guard).into_query();
         delete.returning_col(Column::Id);
         let written = writer
             .execute_then(writer.backend().build(&delete), record)
@@ -272,9 +315,9 @@ pub async fn delete(
         if !written.rows.is_empty() {
             return Ok(written.epoch);
         }
-        // Gone, or changed since it was read (then read again).
+        // Gone (the next read says so), or changed since it was read.
     }
-    Err(kept_changing())
+    Err(Error::NotFound)
 }
 
 /// A friendlier pre-check for error reports; the unique index still decides races.
