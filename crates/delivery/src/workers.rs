@@ -150,7 +150,7 @@ async fn deliver(outbox: &Outbox, claimed: &Claimed) -> Option<Outcome> {
                 Ok(settings) => settings,
                 Err(e) => {
                     log::warn!(
-                        "delivery={} cannot read its notifier's DKIM settings: {e}",
+                        "delivery={} cannot read its notifier's sending settings: {e}",
                         delivery.id
                     );
                     return None;

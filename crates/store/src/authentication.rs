@@ -1,8 +1,9 @@
 //! How notifiers log in: the `/authentication` sub-resource, and the method every send
 //! and check reads.
 //!
-//! Uncached: a send reads it afresh with the notifier (one primary-key lookup), so a PUT
-//! on any instance holds for the next send everywhere. It is not part of the notifier:
+//! Sends read it through the sending cache ([`crate::sending`]), which every write here
+//! retires: at once on this instance, within the epochs' bound elsewhere. It is not part
+//! of the notifier:
 //! a PUT here changes no notifier body, no `updated_at` and no data epoch, so no cached
 //! notifier or list page is retired. The change hooks are told, so that the mailer drops
 //! the notifier's pooled connections and access token (got the old way).
@@ -13,6 +14,7 @@ use notifier_domain::{
 use notifier_persistence::{DatabaseConnection, SecretBox, authentication};
 
 use crate::ChangeHooks;
+use crate::sending::SendingCache;
 
 /// Cheap to clone; clones share everything.
 #[derive(Clone)]
@@ -20,11 +22,22 @@ pub struct AuthenticationStore {
     db: DatabaseConnection,
     secrets: SecretBox,
     hooks: ChangeHooks,
+    sending: SendingCache,
 }
 
 impl AuthenticationStore {
-    pub(crate) fn new(db: DatabaseConnection, secrets: SecretBox, hooks: ChangeHooks) -> Self {
-        Self { db, secrets, hooks }
+    pub(crate) fn new(
+        db: DatabaseConnection,
+        secrets: SecretBox,
+        hooks: ChangeHooks,
+        sending: SendingCache,
+    ) -> Self {
+        Self {
+            db,
+            secrets,
+            hooks,
+            sending,
+        }
     }
 
     /// The notifier's method (`password` when none was set); [`crate::Error::NotFound`]
@@ -52,7 +65,9 @@ impl AuthenticationStore {
         let written = self.put_recorded(notifier_id, &auth, audit, record).await;
         // Told whatever the outcome: a failed write may still have committed.
         self.hooks.changed(notifier_id);
+        let retired = self.sending.written().await;
         written?;
+        retired?;
         Ok(auth)
     }
 
@@ -70,11 +85,6 @@ impl AuthenticationStore {
         notifier_persistence::audit::commit(txn).await
     }
 
-    /// The method a send or check through this notifier (just read) uses.
-    pub async fn for_sending(&self, notifier_id: i64) -> crate::Result<Authentication> {
-        Ok(authentication::for_sending(&self.db, &self.secrets, notifier_id).await?)
-    }
-
     /// Stores a refresh token the token endpoint rotated, in place of `previous` (unless
     /// the notifier was set otherwise since); whether it was stored.
     pub async fn rotate_refresh_token(
@@ -83,13 +93,17 @@ impl AuthenticationStore {
         previous: &str,
         refresh_token: &str,
     ) -> crate::Result<bool> {
-        Ok(authentication::rotate_refresh_token(
+        let stored = authentication::rotate_refresh_token(
             &self.db,
             &self.secrets,
             notifier_id,
             previous,
             refresh_token,
         )
-        .await?)
+        .await?;
+        if stored {
+            self.sending.written().await?;
+        }
+        Ok(stored)
     }
 }

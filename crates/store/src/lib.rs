@@ -96,6 +96,7 @@ mod load_locks;
 mod notifiers;
 mod principals;
 mod render;
+mod sending;
 mod store;
 
 pub use audit::AuditStore;
@@ -116,4 +117,5 @@ pub use notifier_persistence::deliveries::{
 pub use notifiers::{Created, NotifierStore};
 pub use principals::Principals;
 pub use render::{PageParts, Render};
+pub use sending::SendingSettings;
 pub use store::{Store, StoreOptions};

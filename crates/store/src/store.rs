@@ -7,6 +7,7 @@ use notifier_persistence::{DatabaseConnection, NotReady, SecretBox, Writer};
 use crate::epochs::EpochReader;
 use crate::items::ItemCache;
 use crate::notifiers::Parts;
+use crate::sending::{SendingCache, SendingSettings};
 use crate::{
     AuditStore, AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore,
     Idempotency, NotifierStore, Principals, Render,
@@ -40,6 +41,7 @@ pub struct Store {
     pub principals: Principals,
     pub idempotency: Idempotency,
     pub audit: AuditStore,
+    sending: SendingCache,
     db: DatabaseConnection,
 }
 
@@ -70,9 +72,14 @@ impl Store {
             options.secrets.clone(),
             options.clock,
         );
-        let authentication =
-            AuthenticationStore::new(db.clone(), options.secrets.clone(), options.hooks.clone());
-        let dkim = DkimStore::new(db.clone(), options.secrets.clone());
+        let sending = SendingCache::new(db.clone(), options.secrets.clone(), epochs.clone());
+        let authentication = AuthenticationStore::new(
+            db.clone(),
+            options.secrets.clone(),
+            options.hooks.clone(),
+            sending.clone(),
+        );
+        let dkim = DkimStore::new(db.clone(), options.secrets.clone(), sending.clone());
         let notifiers = NotifierStore::new(Parts {
             db: db.clone(),
             writer,
@@ -92,8 +99,14 @@ impl Store {
             principals: Principals::new(db.clone(), epochs),
             idempotency,
             audit,
+            sending,
             db,
         })
+    }
+
+    /// How a send through `notifier_id` (just read) logs in and signs.
+    pub async fn sending_settings(&self, notifier_id: i64) -> crate::Result<Arc<SendingSettings>> {
+        self.sending.get(notifier_id).await
     }
 
     /// Whether the database answers and takes writes (`/readyz`); why not, when not.
