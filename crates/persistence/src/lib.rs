@@ -30,6 +30,7 @@
 //! Users, grants and tokens are written directly on the connection given, as are reads,
 //! and so are `Idempotency-Key` claims ([`idempotency`]).
 
+pub mod audit;
 pub mod authentication;
 mod bootstrap;
 mod connect;
@@ -44,6 +45,7 @@ mod migrate;
 pub mod notifiers;
 mod or_ignore;
 mod own_epochs;
+mod pages;
 mod readiness;
 mod secret_box;
 pub mod tokens;
@@ -56,7 +58,7 @@ pub use error::{Error, Result};
 pub use migrate::migrate;
 pub use own_epochs::OwnEpochs;
 pub use readiness::NotReady;
-pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 pub use secret_box::{SecretBox, SecretKeyError};
 pub use writer::{WriteEpoch, Writer};
 

@@ -8,7 +8,9 @@
 //! notifier or list page is retired. The change hooks are told, so that the mailer drops
 //! the notifier's pooled connections and access token (got the old way).
 
-use notifier_domain::{Authentication, AuthenticationInput};
+use notifier_domain::{
+    AuditAction, AuditContext, AuditEntry, Authentication, AuthenticationInput, setting_audit,
+};
 use notifier_persistence::{DatabaseConnection, SecretBox, authentication};
 
 use crate::ChangeHooks;
@@ -51,16 +53,36 @@ impl AuthenticationStore {
         &self,
         notifier_id: i64,
         input: AuthenticationInput,
+        audit: &AuditContext,
     ) -> crate::Result<Authentication> {
         let stored = self.get(notifier_id).await?;
         let auth = input.resolve(&stored).map_err(crate::Error::Invalid)?;
-        let written = authentication::put(&self.db, &self.secrets, notifier_id, &auth).await;
+        let record = AuditEntry::new(
+            AuditAction::AuthenticationUpdate,
+            Some(notifier_id),
+            setting_audit::authentication(&stored, &auth),
+        );
+        let written = self.put_recorded(notifier_id, &auth, audit, record).await;
         // Told whatever the outcome: a failed write may still have committed.
         self.hooks.changed(notifier_id);
         let retired = self.sending.written().await;
         written?;
         retired?;
         Ok(auth)
+    }
+
+    /// The write and its audit record, in one transaction.
+    async fn put_recorded(
+        &self,
+        notifier_id: i64,
+        auth: &Authentication,
+        audit: &AuditContext,
+        record: AuditEntry,
+    ) -> notifier_persistence::Result<()> {
+        let txn = notifier_persistence::audit::begin(&self.db).await?;
+        authentication::put(&txn, &self.secrets, notifier_id, auth).await?;
+        notifier_persistence::audit::append(&txn, audit, record).await?;
+        notifier_persistence::audit::commit(txn).await
     }
 
     /// Stores a refresh token the token endpoint rotated, in place of `previous` (unless

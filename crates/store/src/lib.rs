@@ -21,6 +21,9 @@
 //!                          ├─ dkim             each notifier's DKIM settings (uncached; never
 //!                          │                   touches the notifier row or its caches)
 //!                          ├─ principals       token → principal, under the auth epoch
+//!                          ├─ audit            the audit log: page · append · prune (each
+//!                          │                   write above appends its own record in its
+//!                          │                   own transaction)
 //!                          ├─ idempotency      Idempotency-Key claims and kept answers
 //!                          │                   (database only: they must hold across instances)
 //!                          └─ EpochReader      one epoch read serves every request for 5 ms
@@ -77,6 +80,7 @@
 //! that owns its caches and its writes, with the same shape of interface (read returning
 //! response bytes, writes that update the caches and call the change hooks themselves).
 
+mod audit;
 mod authentication;
 mod cache;
 mod clock;
@@ -95,6 +99,7 @@ mod render;
 mod sending;
 mod store;
 
+pub use audit::AuditStore;
 pub use authentication::AuthenticationStore;
 pub use clock::Clock;
 pub use counters::CacheCounters;

@@ -9,8 +9,8 @@ use crate::items::ItemCache;
 use crate::notifiers::Parts;
 use crate::sending::{SendingCache, SendingSettings};
 use crate::{
-    AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore, Idempotency,
-    NotifierStore, Principals, Render,
+    AuditStore, AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore,
+    Idempotency, NotifierStore, Principals, Render,
 };
 
 /// What [`Store::open`] needs.
@@ -40,6 +40,7 @@ pub struct Store {
     pub dkim: DkimStore,
     pub principals: Principals,
     pub idempotency: Idempotency,
+    pub audit: AuditStore,
     sending: SendingCache,
     db: DatabaseConnection,
 }
@@ -64,6 +65,7 @@ impl Store {
             writer.own_epochs().clone(),
             options.clock.clone(),
         );
+        let audit = AuditStore::new(db.clone(), writer.clone(), options.clock.clone());
         let deliveries = DeliveryStore::new(
             db.clone(),
             writer.clone(),
@@ -96,6 +98,7 @@ impl Store {
             dkim,
             principals: Principals::new(db.clone(), epochs),
             idempotency,
+            audit,
             sending,
             db,
         })

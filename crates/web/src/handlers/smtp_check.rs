@@ -1,7 +1,7 @@
 use std::time::Instant;
 
 use actix_web::{HttpResponse, web};
-use notifier_domain::parse_test;
+use notifier_domain::{AuditAction, AuditEntry, Changes, parse_test};
 use serde::Serialize;
 
 use notifier_delivery::sending_settings;
@@ -9,6 +9,7 @@ use notifier_mailer::StepReport;
 
 use super::parse_id;
 use crate::api_docs::{AuthFailures, BodyFailures, CheckBody, UnknownNotifier};
+use crate::audit_context::Audit;
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
 use crate::paths::CHECK_PATH;
@@ -66,6 +67,7 @@ impl From<StepReport> for CheckStep {
 /// each step that ran with its timing; `hint` suggests a fix for a known mistake.
 pub async fn smtp_check(
     _: Require<SendWithNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
@@ -83,6 +85,9 @@ pub async fn smtp_check(
         Ok(done) => (true, done.detail),
         Err(e) => (false, e.to_string()),
     };
+    let record = Changes::default().naming("success", success);
+    let record = AuditEntry::new(AuditAction::Test, Some(notifier.id), record);
+    state.store.audit.append(&audit, record).await?;
     log::info!(
         "smtp test notifier={} recipients={} success={success} duration_ms={duration_ms} detail={detail:?}",
         notifier.id,
