@@ -243,6 +243,57 @@ async fn notifier_page_sets_authentication_and_dkim() {
     browser.assert_no_page_errors().await;
 }
 
+/// The History panel (2837): the notifier's audit records, newest first, who and what
+/// changed, a secret only as "changed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_panel_lists_who_changed_what() {
+    let Some(browser) = Browser::start(DESKTOP).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let id = id_of(&app.create_named("relay").await);
+    let rename = json!({"name": "relay-2", "password": "another-Secret-1"});
+    assert_status(
+        &app.patch_json(&notifier_path(id), &rename, &app.admin_token)
+            .await,
+        200,
+    );
+    browser.open_as_admin(&app).await;
+    browser.open_notifier_page(id).await;
+    browser.wait_for("#history-list li").await;
+
+    let entries = browser.texts("#history-list > li .who").await;
+    assert_eq!(
+        entries,
+        ["admin · update", "admin · create"],
+        "newest first"
+    );
+    let changes = browser
+        .texts("#history-list > li:first-child .changes li")
+        .await;
+    assert!(
+        changes.contains(&"name: relay → relay-2".to_owned()),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&"password: changed".to_owned()),
+        "{changes:?}"
+    );
+    assert!(
+        !browser
+            .text("#history-panel")
+            .await
+            .contains("another-Secret-1")
+    );
+    assert!(!browser.is_displayed("#history-more").await, "one page");
+    browser.scroll_into_view("#history-panel").await;
+    assert_eq!(
+        browser.save_screenshot("notifier-history-1280").await,
+        (1280, 800)
+    );
+    browser.assert_no_page_errors().await;
+}
+
 /// 2830 + 2832: the page by its link, read-only: no forms, no actions, a note that says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_token_sees_the_notifier_page_without_forms() {
@@ -278,6 +329,10 @@ async fn read_only_token_sees_the_notifier_page_without_forms() {
     );
     assert!(!browser.is_displayed("#auth-submit").await);
     assert!(!browser.is_displayed("#dkim-form").await, "no DKIM form");
+    assert!(
+        !browser.is_displayed("#history-panel").await,
+        "no history without 2837"
+    );
     assert_eq!(
         browser.text("#dkim-dns-name").await,
         "s1._domainkey.example.com"

@@ -61,6 +61,19 @@ impl Browser {
         found.unwrap_or_else(|e| panic!("find all {css:?}: {e}"))
     }
 
+    /// The visible text of every element `css` selects now, in document order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for el in self.find_all(css).await {
+            texts.push(
+                el.text()
+                    .await
+                    .unwrap_or_else(|e| panic!("text of {css:?}: {e}")),
+            );
+        }
+        texts
+    }
+
     /// The element `css` selects; panics when there is none.
     pub async fn el(&self, css: &str) -> Element {
         self.find(css)

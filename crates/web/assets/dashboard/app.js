@@ -1591,9 +1591,11 @@ function historyItem(record) {
     list.className = 'changes';
     for (const [field, change] of changes) {
       const line = document.createElement('li');
-      line.textContent = Array.isArray(change)
-        ? `${field}: ${historyValue(change[0])} → ${historyValue(change[1])}`
-        : `${field}: ${historyValue(change)}`;
+      // A create has no old values: only the new ones are worth reading.
+      const [before, after] = Array.isArray(change) ? change : [undefined, change];
+      line.textContent = Array.isArray(change) && before !== null
+        ? `${field}: ${historyValue(before)} → ${historyValue(after)}`
+        : `${field}: ${historyValue(after)}`;
       list.append(line);
     }
     item.append(list);
