@@ -57,7 +57,7 @@ impl NotifierStore {
     }
 
     pub async fn delete(&self, id: i64, audit: &AuditContext) -> Result<()> {
-        let deleted = notifiers::delete(&self.writer, &self.secrets, id, audit).await;
+        let deleted = notifiers::delete(&self.writer, id, audit).await;
         let epoch = self.unless_failed(id, deleted)?;
         self.items.wrote(id, epoch, None);
         self.changed(id);
