@@ -39,12 +39,14 @@ mod entities;
 pub mod epochs;
 mod error;
 pub mod idempotency;
+mod key_file;
 mod keys;
 mod migrate;
 pub mod notifiers;
 mod or_ignore;
 mod own_epochs;
 mod readiness;
+pub mod rotation;
 mod secret_box;
 pub mod tokens;
 pub mod users;
@@ -57,7 +59,7 @@ pub use migrate::migrate;
 pub use own_epochs::OwnEpochs;
 pub use readiness::NotReady;
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
-pub use secret_box::{SecretBox, SecretKeyError};
+pub use secret_box::{SecretBox, SecretKeyError, generate_key_base64};
 pub use writer::{WriteEpoch, Writer};
 
 /// Whether the database answers and takes writes, within a couple of seconds; `/readyz`

@@ -1,4 +1,9 @@
-//! The CLI subcommands other than `serve`: one database operation each.
+//! The CLI subcommands other than `serve`: one database operation each (`keys rotate`:
+//! one pass over the sealed values).
+
+mod expires_in;
+mod keys;
+mod listing;
 
 use std::str::FromStr;
 
@@ -8,6 +13,8 @@ use notifier_persistence::{tokens, users};
 use crate::cli::{TokenCommand, UserCommand};
 use crate::settings::Settings;
 use crate::startup::open_database;
+
+pub use keys::keys;
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     open_database(settings).await?;
@@ -28,18 +35,40 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
             users::revoke(&db, &name, &parse_codes(&codes)?).await?
         }
         UserCommand::Deactivate { name } => users::deactivate(&db, &name).await?,
+        UserCommand::Activate { name } => users::activate(&db, &name).await?,
+        UserCommand::List => {
+            for (user, codes) in users::list(&db).await? {
+                println!("{}", listing::user_line(&user, &codes));
+            }
+        }
     }
     Ok(())
 }
 
 pub async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+    // Bad input is refused before the database is opened (and migrated).
+    let expires_at = match &command {
+        TokenCommand::Create {
+            expires_in: Some(text),
+            ..
+        } => Some(chrono::Utc::now() + expires_in::parse(text)?),
+        _ => None,
+    };
     let db = open_database(settings).await?;
     match command {
-        TokenCommand::Create { name } => {
-            let key = tokens::issue(&db, &name).await?;
+        TokenCommand::Create { name, .. } => {
+            let key = tokens::issue(&db, &name, expires_at).await?;
             println!("{key}");
         }
-        TokenCommand::Revoke { key } => tokens::revoke(&db, &key).await?,
+        TokenCommand::Revoke { id: Some(id), .. } => tokens::revoke_by_id(&db, id).await?,
+        TokenCommand::Revoke { key, .. } => {
+            tokens::revoke(&db, key.as_deref().unwrap_or_default()).await?
+        }
+        TokenCommand::List { name } => {
+            for token in tokens::list(&db, name.as_deref()).await? {
+                println!("{}", listing::token_line(&token));
+            }
+        }
     }
     Ok(())
 }

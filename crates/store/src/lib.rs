@@ -93,6 +93,7 @@ mod notifiers;
 mod principals;
 mod render;
 mod store;
+mod token_use;
 
 pub use authentication::AuthenticationStore;
 pub use clock::Clock;
@@ -109,6 +110,6 @@ pub use notifier_persistence::deliveries::{
     Claimed, Content, NewDelivery, Outcome, Recipients, Stats as DeliveryStats,
 };
 pub use notifiers::{Created, NotifierStore};
-pub use principals::Principals;
+pub use principals::{Principals, TokenCheck};
 pub use render::{PageParts, Render};
 pub use store::{Store, StoreOptions};

@@ -66,7 +66,7 @@ impl Store {
             db.clone(),
             writer.clone(),
             options.secrets.clone(),
-            options.clock,
+            options.clock.clone(),
         );
         let authentication =
             AuthenticationStore::new(db.clone(), options.secrets.clone(), options.hooks.clone());
@@ -87,7 +87,7 @@ impl Store {
             authentication,
             deliveries,
             dkim,
-            principals: Principals::new(db.clone(), epochs),
+            principals: Principals::new(db.clone(), epochs, options.clock),
             idempotency,
             db,
         })
