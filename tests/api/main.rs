@@ -37,5 +37,6 @@ mod secrets;
 mod sending;
 mod serve;
 mod smtp_server;
+mod tokens;
 mod update;
 mod validation;
