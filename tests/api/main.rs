@@ -25,6 +25,7 @@ mod dkim;
 mod hardening;
 mod health;
 mod idempotency;
+mod key_rotation;
 mod list;
 mod me;
 mod outbound;
