@@ -85,6 +85,24 @@ async fn the_last_active_admin_cannot_be_deactivated(backend: Backend) {
     app.cli_ok(&["user", "deactivate", "staffer"]).await;
 }
 
+async fn two_admins_deactivated_at_once_leave_one_active(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.cli_ok(&["user", "create", "deputy", "--admin"]).await;
+
+    let (first, second) = tokio::join!(
+        app.cli(&["user", "deactivate", "admin"]),
+        app.cli(&["user", "deactivate", "deputy"])
+    );
+
+    let succeeded = [&first, &second]
+        .iter()
+        .filter(|output| output.status.success())
+        .count();
+    assert_eq!(succeeded, 1, "{first:?}\n{second:?}");
+    let listed = app.cli_ok(&["user", "list"]).await;
+    assert_eq!(listed.matches("\tactive\t").count(), 1, "{listed}");
+}
+
 async fn token_list_shows_ids_and_key_prefixes_but_never_keys(backend: Backend) {
     let app = spawn_app(backend).await;
     let first = app.user_with_codes("reader", true, &[2830]).await;
@@ -225,6 +243,7 @@ backend_tests!(
     user_list_shows_each_user_with_flags_and_codes,
     user_activate_brings_back_a_deactivated_users_tokens,
     the_last_active_admin_cannot_be_deactivated,
+    two_admins_deactivated_at_once_leave_one_active,
     token_list_shows_ids_and_key_prefixes_but_never_keys,
     token_revoke_by_id_stops_that_token_only,
     expired_tokens_answer_401_token_has_expired,

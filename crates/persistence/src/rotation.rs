@@ -148,11 +148,6 @@ pub async fn rotate(
     Ok(rotated)
 }
 
-/// Values not sealed with the primary key, in every sealed column.
-pub async fn count_remaining(db: &impl ConnectionTrait, secrets: &SecretBox) -> Result<u64> {
-    remaining(db, secrets, &sealed_columns()).await
-}
-
 async fn remaining(
     db: &impl ConnectionTrait,
     secrets: &SecretBox,

@@ -20,7 +20,9 @@
 //!                          │                   every attempt changes them)
 //!                          ├─ dkim             each notifier's DKIM settings (uncached; never
 //!                          │                   touches the notifier row or its caches)
-//!                          ├─ principals       token → principal, under the auth epoch
+//!                          ├─ principals       token → principal, under the auth epoch;
+//!                          │                   expiry checked per request, last use
+//!                          │                   written off the request path
 //!                          ├─ idempotency      Idempotency-Key claims and kept answers
 //!                          │                   (database only: they must hold across instances)
 //!                          └─ EpochReader      one epoch read serves every request for 5 ms
