@@ -291,3 +291,6 @@ async fn replace(
     }
     Ok(db.execute(&update).await?.rows_affected() == 1)
 }
+
+#[cfg(test)]
+mod tests;
