@@ -58,7 +58,7 @@ pub use error::{Error, Result};
 pub use migrate::migrate;
 pub use own_epochs::OwnEpochs;
 pub use readiness::NotReady;
-pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 pub use secret_box::{SecretBox, SecretKeyError, generate_key_base64};
 pub use writer::{WriteEpoch, Writer};
 

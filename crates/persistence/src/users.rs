@@ -6,9 +6,8 @@ use chrono::{SubsecRound, Utc};
 use notifier_domain::{Permission, User};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::entities::{permission_grant, user};
@@ -81,18 +80,17 @@ pub async fn revoke(db: &impl ConnectionTrait, username: &str, codes: &[Permissi
 
 /// Marks the user inactive; authentication then refuses all of its tokens. The last active
 /// admin is refused: one conditional statement decides. On PostgreSQL the active admins'
-/// rows are locked first, so two admins deactivated at once cannot each count the other
-/// (SQLite runs one write at a time).
-pub async fn deactivate(db: &DatabaseConnection, username: &str) -> Result<()> {
+/// rows are locked first, so that two admins deactivated at once, each in a transaction,
+/// cannot each count the other (SQLite runs one write at a time); run it in one.
+pub async fn deactivate(db: &impl ConnectionTrait, username: &str) -> Result<()> {
     let target = find(db, username).await?;
     let id = db_id(target.id)?;
-    let txn = db.begin().await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
+    if db.get_database_backend() == DbBackend::Postgres {
         user::Entity::find()
             .filter(user::Column::IsAdmin.eq(true))
             .filter(user::Column::IsActive.eq(true))
             .lock_exclusive()
-            .all(&txn)
+            .all(db)
             .await?;
     }
     let another_admin = Query::select()
@@ -111,13 +109,12 @@ pub async fn deactivate(db: &DatabaseConnection, username: &str) -> Result<()> {
                 .add(user::Column::IsActive.eq(false))
                 .add(Expr::exists(another_admin)),
         )
-        .exec(&txn)
+        .exec(db)
         .await?;
     if result.rows_affected == 0 {
         return Err(Error::LastActiveAdmin(target.username));
     }
-    crate::epochs::advance(&txn).await?;
-    Ok(txn.commit().await?)
+    crate::epochs::advance(db).await
 }
 
 /// Marks the user active again; its tokens work again (those not revoked or expired).

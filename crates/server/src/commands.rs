@@ -8,7 +8,7 @@ mod listing;
 use std::str::FromStr;
 
 use notifier_domain::{Permission, validate_username};
-use notifier_persistence::{tokens, users};
+use notifier_persistence::{TransactionTrait, tokens, users};
 
 use crate::cli::{TokenCommand, UserCommand};
 use crate::settings::Settings;
@@ -34,7 +34,12 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
         UserCommand::Revoke { name, codes } => {
             users::revoke(&db, &name, &parse_codes(&codes)?).await?
         }
-        UserCommand::Deactivate { name } => users::deactivate(&db, &name).await?,
+        UserCommand::Deactivate { name } => {
+            // The last-admin guard's lock holds until the commit.
+            let txn = db.begin().await?;
+            users::deactivate(&txn, &name).await?;
+            txn.commit().await?;
+        }
         UserCommand::Activate { name } => users::activate(&db, &name).await?,
         UserCommand::List => {
             for (user, codes) in users::list(&db).await? {
