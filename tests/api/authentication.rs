@@ -24,6 +24,7 @@ backend_tests!(
     xoauth2_is_stored_masked_and_its_secrets_follow_the_token_url,
     xoauth2_sends_tests_and_queues_with_a_cached_access_token,
     xoauth2_stores_a_rotated_refresh_token_and_reports_endpoint_errors,
+    xoauth2_against_a_server_without_it_is_reported_after_the_token,
 );
 
 const SMTP_USER: &str = "mailer";
@@ -294,6 +295,18 @@ async fn none_sends_without_auth_and_a_password_meets_the_hint(backend: Backend)
     assert_status(&resp, 200);
     assert_eq!(resp.json()["success"], json!(false), "{}", resp.text);
     assert_eq!(resp.json()["detail"], json!(HINT), "{}", resp.text);
+    assert_eq!(
+        step_names(&resp),
+        ["resolve", "connect", "ehlo", "auth"],
+        "{}",
+        resp.text
+    );
+    let hint = resp.json()["hint"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        hint.contains("authentication method to \"none\""),
+        "{}",
+        resp.text
+    );
     assert!(relay.received().is_empty());
 
     assert_status(&put_method(&app, id, "none").await, 200);
@@ -312,6 +325,13 @@ async fn none_sends_without_auth_and_a_password_meets_the_hint(backend: Backend)
         .await;
     assert_status(&resp, 200);
     assert_eq!(resp.json()["success"], json!(true), "{}", resp.text);
+    assert_eq!(
+        step_names(&resp),
+        ["resolve", "connect", "ehlo", "mail_from", "rcpt_to", "data"],
+        "`none` sends no AUTH, so there is no auth step: {}",
+        resp.text
+    );
+    assert_eq!(resp.json()["hint"], json!(null));
 
     let mails = relay.wait_for_mail(2, WAIT).await;
     assert_eq!(mails.len(), 2, "{mails:?}");
@@ -594,6 +614,16 @@ async fn xoauth2_sends_tests_and_queues_with_a_cached_access_token(backend: Back
         )
         .await;
     assert_eq!(check.json()["success"], json!(true), "{}", check.text);
+    assert_eq!(
+        step_names(&check),
+        ["oauth2_token", "resolve", "connect", "ehlo", "auth"],
+        "the token comes first: {}",
+        check.text
+    );
+    assert_eq!(
+        check.json()["steps"][4]["detail"],
+        json!("accepted AUTH XOAUTH2")
+    );
     let resp = app
         .post_json(
             &format!("{}/send", notifier_path(id)),
@@ -640,6 +670,28 @@ async fn xoauth2_sends_tests_and_queues_with_a_cached_access_token(backend: Back
         .await;
     assert_eq!(check.json()["success"], json!(true), "{}", check.text);
     assert_eq!(rig.endpoint.requests().len(), 2);
+    assert_eq!(
+        step_names(&check),
+        [
+            "oauth2_token",
+            "resolve",
+            "connect",
+            "ehlo",
+            "auth",
+            "oauth2_token",
+            "connect",
+            "ehlo",
+            "auth"
+        ],
+        "the 535 and the retry with a new token, in the order they ran: {}",
+        check.text
+    );
+    assert_eq!(
+        check.json()["steps"][4]["ok"],
+        json!(false),
+        "{}",
+        check.text
+    );
 
     let metrics = app.raw("GET", "/metrics", None, None, "").await.text;
     assert!(
@@ -732,4 +784,69 @@ async fn xoauth2_stores_a_rotated_refresh_token_and_reports_endpoint_errors(back
         "{}",
         check.text
     );
+    assert_eq!(step_names(&check), ["oauth2_token"], "{}", check.text);
+    let hint = check.json()["hint"].as_str().unwrap_or_default().to_owned();
+    assert!(hint.contains("refresh token"), "{}", check.text);
+}
+
+async fn xoauth2_against_a_server_without_it_is_reported_after_the_token(backend: Backend) {
+    let rig = OAuthRig::new(backend).await;
+    let app = &rig.app;
+    let options = SmtpServerOptions {
+        security: Security::Plain,
+        tls: None,
+        username: SMTP_USER.into(),
+        password: SMTP_PASSWORD.into(),
+        require_auth: true,
+    };
+    let password_only = TestSmtpServer::start(options).await;
+    let id = id_of(
+        &app.create_notifier(&relay_notifier("password-only", password_only.port))
+            .await,
+    );
+    let body = xoauth2_body(&rig.endpoint.url(), "secret-1", None);
+    let resp = app
+        .put_json(&authentication_path(id), &body, &app.admin_token)
+        .await;
+    assert_status(&resp, 200);
+
+    let check = app
+        .post_json(
+            &format!("{}/test", notifier_path(id)),
+            &json!({}),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(check.json()["success"], json!(false), "{}", check.text);
+    assert_eq!(
+        check.json()["detail"],
+        json!("server does not offer AUTH XOAUTH2"),
+        "{}",
+        check.text
+    );
+    assert_eq!(
+        step_names(&check),
+        ["oauth2_token", "resolve", "connect", "ehlo", "auth"],
+        "{}",
+        check.text
+    );
+    let hint = check.json()["hint"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        hint.contains("smtp.office365.com for Microsoft 365"),
+        "{}",
+        check.text
+    );
+}
+
+/// The names of a `/test` answer's steps, in order.
+fn step_names(check: &Resp) -> Vec<String> {
+    check.json()["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|s| s["step"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }

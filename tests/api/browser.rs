@@ -1,16 +1,27 @@
 //! §8 the staff dashboard in a real browser: Debian's headless Chromium driven through
 //! chromedriver, against the real application on SQLite and an in-process SMTP server.
 //! Screenshots of each main view go to `target/screenshots/dashboard-<view>-<width>.png`.
-//! The Deliveries view: deliveries.rs.
+//! The Deliveries view: deliveries.rs; a notifier's page (authentication, DKIM):
+//! notifier_page.rs; the list's state in the location, filters, pages and layout:
+//! list_state.rs; messages, Cancel and validation: feedback.rs; the staged /test report:
+//! test_report.rs.
 
 #[path = "browser/chromedriver.rs"]
 mod chromedriver;
 #[path = "browser/deliveries.rs"]
 mod deliveries;
+#[path = "browser/feedback.rs"]
+mod feedback;
+#[path = "browser/list_state.rs"]
+mod list_state;
+#[path = "browser/notifier_page.rs"]
+mod notifier_page;
 #[path = "browser/page.rs"]
 mod page;
 #[path = "browser/steps.rs"]
 mod steps;
+#[path = "browser/test_report.rs"]
+mod test_report;
 
 use std::time::Duration;
 
@@ -232,9 +243,22 @@ async fn only_permitted_actions_are_offered() {
     browser.el(&row(first)).await;
     browser.el(&row(second)).await;
     assert!(!browser.is_displayed("#create-button").await);
-    let actions = ".edit-button, .delete-button, .test-button, .send-button";
+    let actions = ":is(.edit-button, .delete-button, .test-button, .send-button)";
     let offered = browser.find_all(&format!("#notifier-rows {actions}")).await;
     assert!(offered.is_empty(), "{} row actions offered", offered.len());
+
+    // 2832: the name opens the notifier's page, read-only.
+    browser.click(&format!("{} .name-link", row(first))).await;
+    browser.ready().await;
+    browser.assert_view("notifier").await;
+    assert!(browser.is_displayed("#notifier-readonly").await);
+    assert!(!browser.is_displayed("#auth-submit").await);
+    assert_eq!(
+        browser
+            .save_screenshot("notifier-page-read-only-1280")
+            .await,
+        (1280, 800)
+    );
 
     // 2831 only: may create, may not list.
     browser.click("#signout-button").await;

@@ -156,11 +156,11 @@ async fn unknown_permission_code_is_a_one_line_error(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.user_with_codes("clerk", true, &[]).await;
 
-    for code in ["2829", "2837", "9999", "abc", "28300"] {
+    for code in ["2829", "2838", "9999", "abc", "28300"] {
         for verb in ["grant", "revoke"] {
             let output = app.cli(&["user", verb, "clerk", "2830", code]).await;
 
-            let message = format!("error: unknown permission code: {code} (expected 2830-2836)");
+            let message = format!("error: unknown permission code: {code} (expected 2830-2837)");
             assert_cli_error(&output, &message, &format!("{verb} {code}"));
         }
     }

@@ -39,11 +39,13 @@ async fn readyz_is_503_and_api_errors_hide_internals_when_the_database_is_gone(b
     assert_json_content_type(&listed);
     let body = listed.json();
     let detail = body["detail"].as_str().unwrap_or_default();
+    // §12: a 5xx body also names its request, as `X-Request-Id` does.
     assert_eq!(
         body.as_object().map(|o| o.len()),
-        Some(1),
-        "only detail: {body}"
+        Some(2),
+        "only detail and request_id: {body}"
     );
+    assert_eq!(body["request_id"].as_str(), listed.header("x-request-id"));
     let lowered = detail.to_lowercase();
     for leak in [
         "select",

@@ -10,6 +10,7 @@
 #[macro_use]
 mod helpers;
 
+mod audit;
 mod auth;
 mod authentication;
 mod browser;
@@ -32,6 +33,7 @@ mod outbound;
 mod permissions;
 mod readiness;
 mod request_errors;
+mod request_ids;
 mod scale_out;
 mod schema_routes;
 mod secrets;

@@ -18,7 +18,7 @@ async fn admin_gets_every_code(backend: Backend) {
             "username": "admin",
             "is_staff": true,
             "is_admin": true,
-            "permissions": [2830, 2831, 2832, 2833, 2834, 2835, 2836]
+            "permissions": [2830, 2831, 2832, 2833, 2834, 2835, 2836, 2837]
         }),
     );
 }

@@ -24,9 +24,13 @@ fn assert_ready(resp: &Resp, what: &str) {
 
 #[track_caller]
 fn assert_not_ready(resp: &Resp, what: &str) {
+    let request_id = resp.header("x-request-id");
     assert_eq!(
         (resp.status, resp.json()),
-        (503, serde_json::json!({ "detail": UNAVAILABLE })),
+        (
+            503,
+            serde_json::json!({ "detail": UNAVAILABLE, "request_id": request_id })
+        ),
         "{what}: {resp:?}"
     );
 }

@@ -1,7 +1,8 @@
 //! Several stateless instances on one PostgreSQL (issue: scale-out): what one writes the
 //! other serves within the documented bound (`MAX_STALENESS`), concurrent creates split across both stay consistent, migrations
 //! started together neither fail nor run twice, and a revocation reaches every instance's
-//! token cache on its next request.
+//! token cache on its next request, as does a change of a notifier's authentication to
+//! every instance's sending cache.
 
 use futures_util::future::join_all;
 use reqwest::StatusCode;
@@ -9,6 +10,7 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::smtp_server::{Quirks, Security, SmtpServerOptions, TestSmtpServer};
 
 backend_tests!(sqlite: [], postgres: [two_instances_share_one_database]);
 
@@ -147,6 +149,61 @@ async fn two_instances_share_one_database(backend: Backend) {
             &json!({"name": ["email notifier with this name already exists."]})
         );
     }
+
+    // Both instances cache how a notifier logs in; a change on one reaches the other
+    // within the bound, and the instance that made it at once.
+    let options = SmtpServerOptions {
+        security: Security::Plain,
+        tls: None,
+        username: String::new(),
+        password: String::new(),
+        require_auth: false,
+    };
+    let no_auth = Quirks {
+        no_auth: true,
+        ..Quirks::default()
+    };
+    let relay = TestSmtpServer::start_with(options, no_auth).await;
+    let mut body = notifier_body("relay");
+    body["host"] = json!("127.0.0.1");
+    body["port"] = json!(relay.port);
+    body["use_tls"] = json!(false);
+    body["use_ssl"] = json!(false);
+    let (status, created) = call(reqwest::Method::POST, &a.address, NOTIFIERS, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let relay_item = notifier_path(id_of(&created));
+    let check = |base: &str| {
+        let path = format!("{relay_item}/test");
+        let base = base.to_owned();
+        let call = &call;
+        async move {
+            let (status, answer) = call(reqwest::Method::POST, &base, &path, Some(json!({}))).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            answer["success"] == json!(true)
+        }
+    };
+    let set_method = |base: &str, method: &str| {
+        let path = format!("{relay_item}/authentication");
+        let base = base.to_owned();
+        let body = json!({ "method": method });
+        let call = &call;
+        async move {
+            let (status, answer) = call(reqwest::Method::PUT, &base, &path, Some(body)).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+        }
+    };
+    settle();
+    assert!(
+        !check(&b.address).await,
+        "a password meets a relay without AUTH"
+    );
+    set_method(&a.address, "none").await;
+    settle();
+    assert!(check(&b.address).await, "B sends as A set it");
+    set_method(&b.address, "password").await;
+    assert!(!check(&b.address).await, "B sees its own change at once");
+    settle();
+    assert!(!check(&a.address).await, "and A within the bound");
 
     // Both instances cache the staff token; a revocation from the CLI reaches both within
     // the bound.

@@ -21,6 +21,8 @@ mod crash;
 mod delivery;
 #[path = "sending/delivery_log.rs"]
 mod delivery_log;
+#[path = "sending/diagnostics.rs"]
+mod diagnostics;
 #[path = "sending/failures.rs"]
 mod failures;
 #[path = "sending/logs.rs"]
@@ -178,8 +180,41 @@ struct Checked {
     success: bool,
     detail: String,
     duration_ms: u64,
+    steps: Vec<CheckedStep>,
+    hint: Option<String>,
 }
 
+/// One entry of `/test`'s `steps`.
+#[derive(Debug, Clone)]
+struct CheckedStep {
+    step: String,
+    ok: bool,
+    detail: String,
+}
+
+impl Checked {
+    /// The names of the steps that ran, in order.
+    fn step_names(&self) -> Vec<&str> {
+        self.steps.iter().map(|s| s.step.as_str()).collect()
+    }
+
+    /// The last step, which failed when the check did.
+    #[track_caller]
+    fn last_step(&self) -> &CheckedStep {
+        self.steps.last().expect("at least one step ran")
+    }
+
+    #[track_caller]
+    fn hint(&self) -> &str {
+        self.hint
+            .as_deref()
+            .unwrap_or_else(|| panic!("a hint was expected: {self:?}"))
+    }
+}
+
+/// A `/test` answer: exactly §5's `success`, `detail`, `duration_ms`, then `steps` (each
+/// `step`, `ok`, `duration_ms`, `detail`; every one ok but possibly the last, which fails
+/// exactly when the check does) and `hint` (null on success).
 #[track_caller]
 fn checked(resp: &Resp) -> Checked {
     assert_status(resp, 200);
@@ -189,25 +224,54 @@ fn checked(resp: &Resp) -> Checked {
         .as_object()
         .map(|o| o.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    assert_eq!(keys, ["success", "detail", "duration_ms"], "{}", resp.text);
+    assert_eq!(
+        keys,
+        ["success", "detail", "duration_ms", "steps", "hint"],
+        "{}",
+        resp.text
+    );
+    let text = |value: &Value, what: &str| {
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("{what} should be a string: {}", resp.text))
+            .to_owned()
+    };
+    let steps: Vec<CheckedStep> = body["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("steps should be an array: {}", resp.text))
+        .iter()
+        .map(|step| {
+            let keys: Vec<&str> = step
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            assert_eq!(keys, ["step", "ok", "duration_ms", "detail"], "{step}");
+            assert!(step["duration_ms"].is_u64(), "{step}");
+            CheckedStep {
+                step: text(&step["step"], "step"),
+                ok: step["ok"].as_bool().expect("ok should be a boolean"),
+                detail: text(&step["detail"], "a step's detail"),
+            }
+        })
+        .collect();
     let outcome = Checked {
         success: body["success"]
             .as_bool()
             .unwrap_or_else(|| panic!("success should be a boolean: {}", resp.text)),
-        detail: body["detail"]
-            .as_str()
-            .unwrap_or_else(|| panic!("detail should be a string: {}", resp.text))
-            .to_owned(),
+        detail: text(&body["detail"], "detail"),
         duration_ms: body["duration_ms"]
             .as_u64()
             .unwrap_or_else(|| panic!("duration_ms should be an integer: {}", resp.text)),
+        hint: body["hint"].as_str().map(str::to_owned),
+        steps,
     };
-    let expected = json!({
-        "success": outcome.success,
-        "detail": outcome.detail,
-        "duration_ms": outcome.duration_ms
-    });
-    assert_json(resp, 200, &expected);
+    if let Some((last, before)) = outcome.steps.split_last() {
+        assert!(before.iter().all(|s| s.ok), "{}", resp.text);
+        assert_eq!(last.ok, outcome.success, "{}", resp.text);
+    }
+    if outcome.success {
+        assert!(body["hint"].is_null(), "{}", resp.text);
+    }
     outcome
 }
 

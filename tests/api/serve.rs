@@ -102,7 +102,7 @@ async fn serve_is_the_default_and_config_may_follow_the_subcommand(backend: Back
     }
 }
 
-async fn each_request_is_logged_with_method_path_and_status(backend: Backend) {
+async fn each_request_is_logged_with_method_route_and_status(backend: Backend) {
     let env = TestEnv::new(backend).await;
     let config = env.write_config(&env.settings);
     let server = ServerProcess::start(&["--config", config_arg(&config), "serve"], "info").await;
@@ -130,11 +130,13 @@ async fn each_request_is_logged_with_method_path_and_status(backend: Backend) {
         "no log line for the list:\n{}",
         finished.stderr
     );
+    // §12: the route pattern, not the raw path.
     assert!(
-        logged("GET", &notifier_path(404_404), "404"),
+        logged("GET", &notifier_path("{id}"), "404"),
         "no log line for the 404:\n{}",
         finished.stderr
     );
+    assert!(!finished.stderr.contains("404404"), "{}", finished.stderr);
 }
 
 async fn environment_variables_override_the_config_file(backend: Backend) {
@@ -187,6 +189,6 @@ backend_tests!(
     generated_admin_token_is_printed_once_on_stdout_only,
     configured_admin_token_is_used_and_never_printed,
     serve_is_the_default_and_config_may_follow_the_subcommand,
-    each_request_is_logged_with_method_path_and_status,
+    each_request_is_logged_with_method_route_and_status,
     environment_variables_override_the_config_file,
 );

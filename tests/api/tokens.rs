@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use crate::helpers::*;
 
 const EXPIRED: &str = "Token has expired.";
@@ -239,6 +241,52 @@ async fn last_used_is_recorded_at_most_once_a_minute(backend: Backend) {
     assert!(second > first, "{second} after {first}");
 }
 
+async fn lifecycle_commands_leave_one_audit_record_each(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.cli_ok(&["user", "create", "ops", "--staff"]).await;
+    app.cli_ok(&["user", "deactivate", "ops"]).await;
+    let before = crate::audit::records(&app, "actor=cli").await.len();
+
+    app.cli_ok(&["user", "activate", "ops"]).await;
+    let key = app
+        .cli_ok(&["token", "create", "ops", "--expires-in", "1d"])
+        .await;
+    let id = row_of(&app, key.trim_end()).await[0].clone();
+    app.cli_ok(&["token", "revoke", "--id", &id]).await;
+    app.cli_ok(&["user", "list"]).await;
+    app.cli_ok(&["token", "list"]).await;
+    app.cli_ok(&["keys", "rotate"]).await;
+
+    let all = crate::audit::records(&app, "actor=cli").await;
+    let new: Vec<(Value, Value)> = all[..all.len() - before]
+        .iter()
+        .rev()
+        .map(|r| (r["action"].clone(), r["changes"].clone()))
+        .collect();
+    let id: i64 = id.parse().expect("a token id");
+    let expires = new[1].1["expires_at"][1].as_str().unwrap_or_default();
+    assert!(expires.starts_with("20"), "{new:?}");
+    assert_eq!(
+        new,
+        [
+            (
+                json!("user.activate"),
+                json!({"user": "ops", "is_active": [false, true]})
+            ),
+            (
+                json!("token.create"),
+                json!({"user": "ops", "token": id, "expires_at": [null, expires]})
+            ),
+            (json!("token.revoke"), json!({"token": id})),
+            (
+                json!("keys.rotate"),
+                json!({"re_encrypted": 0, "remaining": 0})
+            ),
+        ],
+        "listing records nothing"
+    );
+}
+
 backend_tests!(
     user_list_shows_each_user_with_flags_and_codes,
     user_activate_brings_back_a_deactivated_users_tokens,
@@ -249,4 +297,5 @@ backend_tests!(
     expired_tokens_answer_401_token_has_expired,
     expires_in_takes_s_m_h_d_and_refuses_anything_else,
     last_used_is_recorded_at_most_once_a_minute,
+    lifecycle_commands_leave_one_audit_record_each,
 );

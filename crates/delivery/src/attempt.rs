@@ -47,15 +47,18 @@ pub fn smtp_settings(
     }
 }
 
-/// Everything a send through `notifier` needs, its authentication and DKIM settings
-/// read afresh.
+/// Everything a send through `notifier` needs, with its current authentication and DKIM
+/// settings.
 pub async fn sending_settings(
     store: &Store,
     notifier: &Notifier,
 ) -> notifier_store::Result<SmtpSettings> {
-    let auth = store.authentication.for_sending(notifier.id).await?;
-    let dkim = store.dkim.signing(notifier.id).await?;
-    Ok(smtp_settings(notifier, &auth, dkim.as_ref()))
+    let sending = store.sending_settings(notifier.id).await?;
+    Ok(smtp_settings(
+        notifier,
+        &sending.authentication,
+        sending.dkim.as_ref(),
+    ))
 }
 
 /// Sends the delivery's message through `notifier` once, with the delivery's Message-ID;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use notifier_domain::{Delivery, DeliveryStatus, Notifier, SendRequest};
+use notifier_domain::{AuditContext, Delivery, DeliveryStatus, Notifier, SendRequest};
 use notifier_mailer::{MailError, Mailer, new_message_id};
 use notifier_store::{Content, NewDelivery, Recipients, Store};
 use tokio::sync::Notify;
@@ -22,6 +22,8 @@ pub struct DeliveryOptions {
     pub lease: Duration,
     /// Finished deliveries older than this are deleted.
     pub retention: Duration,
+    /// Audit records older than this are deleted, by the same sweep.
+    pub audit_retention: Duration,
 }
 
 /// Cheap to clone; clones share everything.
@@ -78,7 +80,7 @@ impl Outbox {
         &self,
         notifier: &Notifier,
         request: SendRequest,
-        requested_by: &str,
+        audit: &AuditContext,
     ) -> notifier_store::Result<SyncSend> {
         let Inner {
             store,
@@ -90,8 +92,11 @@ impl Outbox {
         // Read before anything is recorded: a database that cannot answer this records
         // nothing either.
         let settings = sending_settings(store, notifier).await?;
-        let (new, content) = new_delivery(notifier, request, requested_by);
-        let created = store.deliveries.create(new, Some(options.lease)).await?;
+        let (new, content) = new_delivery(notifier, request, &audit.actor);
+        let created = store
+            .deliveries
+            .create(new, Some(options.lease), audit)
+            .await?;
         let result = attempt(mailer, counters, notifier, &settings, &created, content).await;
         let recorded = store
             .deliveries
@@ -124,17 +129,17 @@ impl Outbox {
         &self,
         notifier: &Notifier,
         request: SendRequest,
-        requested_by: &str,
+        audit: &AuditContext,
     ) -> notifier_store::Result<Delivery> {
-        let (new, _) = new_delivery(notifier, request, requested_by);
-        let delivery = self.inner.store.deliveries.create(new, None).await?;
+        let (new, _) = new_delivery(notifier, request, &audit.actor);
+        let delivery = self.inner.store.deliveries.create(new, None, audit).await?;
         self.inner.queued.notify_one();
         Ok(delivery)
     }
 
     /// Queues a failed or deferred delivery again now, for an idle worker to take.
-    pub async fn retry(&self, id: i64) -> notifier_store::Result<Delivery> {
-        let delivery = self.inner.store.deliveries.retry(id).await?;
+    pub async fn retry(&self, id: i64, audit: &AuditContext) -> notifier_store::Result<Delivery> {
+        let delivery = self.inner.store.deliveries.retry(id, audit).await?;
         self.inner.queued.notify_one();
         Ok(delivery)
     }

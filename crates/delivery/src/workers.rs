@@ -150,7 +150,7 @@ async fn deliver(outbox: &Outbox, claimed: &Claimed) -> Option<Outcome> {
                 Ok(settings) => settings,
                 Err(e) => {
                     log::warn!(
-                        "delivery={} cannot read its notifier's DKIM settings: {e}",
+                        "delivery={} cannot read its notifier's sending settings: {e}",
                         delivery.id
                     );
                     return None;
@@ -192,33 +192,47 @@ async fn record(outbox: &Outbox, claimed: &Claimed, decided: Outcome) {
     }
 }
 
-/// Deletes finished deliveries past `delivery.retention_days`, a batch at a time.
+/// Deletes finished deliveries past `delivery.retention_days` and audit records past
+/// `audit.retention_days`, a batch at a time.
 async fn sweep(outbox: Outbox, mut stopped: watch::Receiver<bool>) {
     let inner = &outbox.inner;
+    let store = &inner.store;
     while !*stopped.borrow() {
-        loop {
-            match inner
-                .store
-                .deliveries
-                .purge(inner.options.retention, SWEEP_BATCH)
-                .await
-            {
-                Ok(n) if n == SWEEP_BATCH => continue,
-                Ok(n) => {
-                    if n > 0 {
-                        log::info!("deleted {n} finished deliveries past their retention");
-                    }
-                    break;
-                }
-                Err(e) => {
-                    log::warn!("cannot delete old deliveries: {e}");
-                    break;
-                }
-            }
-        }
+        drain("finished deliveries", || {
+            store.deliveries.purge(inner.options.retention, SWEEP_BATCH)
+        })
+        .await;
+        drain("audit records", || {
+            store
+                .audit
+                .prune(inner.options.audit_retention, SWEEP_BATCH)
+        })
+        .await;
         tokio::select! {
             _ = tokio::time::sleep(SWEEP_EVERY) => {}
             _ = stopped.changed() => {}
+        }
+    }
+}
+
+/// Runs `purge` until it takes less than a whole batch.
+async fn drain<F>(what: &str, purge: impl Fn() -> F)
+where
+    F: std::future::Future<Output = notifier_store::Result<u64>>,
+{
+    loop {
+        match purge().await {
+            Ok(n) if n == SWEEP_BATCH => continue,
+            Ok(n) => {
+                if n > 0 {
+                    log::info!("deleted {n} {what} past their retention");
+                }
+                return;
+            }
+            Err(e) => {
+                log::warn!("cannot delete old {what}: {e}");
+                return;
+            }
         }
     }
 }

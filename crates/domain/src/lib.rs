@@ -4,6 +4,8 @@
 //! validating fields with DRF's exact messages, port defaulting, the permission codes and
 //! the user/principal model. The web layer feeds it bodies; persistence stores what it yields.
 
+pub mod audit;
+mod audit_query;
 pub mod authentication;
 mod coerce;
 mod delivery;
@@ -15,11 +17,15 @@ pub mod idempotency;
 pub mod limits;
 mod list_query;
 mod notifier;
+pub mod notifier_audit;
 mod notifier_input;
 mod permission;
 mod send_input;
+pub mod setting_audit;
 mod user;
 
+pub use audit::{AuditAction, AuditContext, AuditEntry, AuditRecord, Changes};
+pub use audit_query::{AuditQuery, AuditQueryError};
 pub use authentication::{
     Authentication, AuthenticationInput, Grant, Provider, SecretInput, XOAuth2, XOAuth2Input,
     parse_authentication,

@@ -13,14 +13,16 @@ pub enum Permission {
     SendWithNotifier,
     /// The delivery log (§9): list and retrieve deliveries.
     ViewDeliveries,
+    /// The audit log (§12): list its records.
+    ViewAudit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown permission code: {0} (expected 2830-2836)")]
+#[error("unknown permission code: {0} (expected 2830-2837)")]
 pub struct UnknownPermission(pub String);
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::ListNotifiers,
         Permission::CreateNotifier,
         Permission::RetrieveNotifier,
@@ -28,6 +30,7 @@ impl Permission {
         Permission::DeleteNotifier,
         Permission::SendWithNotifier,
         Permission::ViewDeliveries,
+        Permission::ViewAudit,
     ];
 
     pub const fn code(self) -> u16 {
@@ -39,6 +42,7 @@ impl Permission {
             Permission::DeleteNotifier => 2834,
             Permission::SendWithNotifier => 2835,
             Permission::ViewDeliveries => 2836,
+            Permission::ViewAudit => 2837,
         }
     }
 
@@ -75,7 +79,7 @@ mod tests {
             assert_eq!(p.to_string().parse::<Permission>(), Ok(p));
         }
         assert!("2829".parse::<Permission>().is_err());
-        assert!("2837".parse::<Permission>().is_err());
+        assert!("2838".parse::<Permission>().is_err());
         assert!("abc".parse::<Permission>().is_err());
     }
 }

@@ -50,6 +50,16 @@ pub enum MailError {
     PlaintextAuth(IpAddr),
     #[error("TLS handshake failed: {0}")]
     Tls(String),
+    /// The server's certificate did not verify (unknown issuer, expired, another name).
+    #[error("TLS handshake failed: {text}")]
+    TlsCertificate {
+        text: String,
+        problem: CertificateProblem,
+    },
+    /// The peer answered the TLS hello with something that is not TLS: usually an SMTP
+    /// greeting in plain text, from a server that expects STARTTLS.
+    #[error("TLS handshake failed: {0}")]
+    TlsNotSpoken(String),
     /// The link dropped mid-handshake: a network fault, unlike a refused certificate.
     #[error("TLS handshake failed: connection closed during the handshake")]
     TlsInterrupted,
@@ -282,18 +292,61 @@ fn tls_text(err: &rustls::Error) -> String {
     }
 }
 
+/// Why a server's certificate was refused, as far as a hint needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// Signed by a CA that is not trusted (a private CA, or self-signed).
+    UnknownIssuer,
+    /// Past its end of validity (or not yet valid).
+    Expired,
+    /// Valid, but for other host names.
+    WrongName,
+    Other,
+}
+
+impl CertificateProblem {
+    fn of(err: &CertificateError) -> Self {
+        match err {
+            CertificateError::UnknownIssuer => Self::UnknownIssuer,
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => Self::Expired,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                Self::WrongName
+            }
+            _ => Self::Other,
+        }
+    }
+}
+
+impl MailError {
+    /// A rustls error, sorted by what it says about the server.
+    pub(crate) fn from_rustls(err: &rustls::Error) -> Self {
+        let text = tls_text(err);
+        match err {
+            rustls::Error::InvalidCertificate(cert) => MailError::TlsCertificate {
+                text,
+                problem: CertificateProblem::of(cert),
+            },
+            rustls::Error::InvalidMessage(_) => MailError::TlsNotSpoken(text),
+            _ => MailError::Tls(text),
+        }
+    }
+}
+
 /// lettre wraps io and rustls errors as the source of a "connection" or "network" error;
 /// the io error's own `source()` skips its payload, so each io error is also opened by hand.
 fn from_source_chain(err: &SmtpError, limit: Duration) -> Option<MailError> {
     let mut next = err.source();
     while let Some(current) = next {
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(MailError::Tls(tls_text(tls)));
+            return Some(MailError::from_rustls(tls));
         }
         if let Some(io_err) = current.downcast_ref::<io::Error>() {
             let payload = io_err.get_ref();
             if let Some(tls) = payload.and_then(|p| p.downcast_ref::<rustls::Error>()) {
-                return Some(MailError::Tls(tls_text(tls)));
+                return Some(MailError::from_rustls(tls));
             }
             return Some(MailError::from_io(io_err, limit));
         }

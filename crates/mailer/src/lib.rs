@@ -8,9 +8,12 @@
 //! resolved addresses before any connection. This crate does not log; the caller logs one
 //! line per send.
 
+mod certificate;
 mod deadline;
+mod diagnosis;
 mod dkim;
 mod error;
+mod link;
 mod mailer;
 mod message;
 mod oauth;
@@ -19,14 +22,16 @@ mod pool;
 mod session;
 mod settings;
 mod tls;
+mod trace;
 
 pub use dkim::{DkimKey, DkimKeyError, DkimKeyType, DkimSettings, RSA_BITS, SIGNED_HEADERS};
-pub use error::{MailError, Result};
+pub use error::{CertificateProblem, MailError, Result};
 /// The network type of [`MailerConfig`]'s address lists, so callers need no `ipnet` of
 /// their own.
 pub use ipnet::IpNet;
-pub use mailer::{CheckOutcome, Mailer};
+pub use mailer::{CheckOutcome, CheckReport, Mailer};
 pub use message::{OutgoingMessage, new_message_id};
 pub use oauth::RotatedRefreshToken;
 pub use policy::DEFAULT_DENIED_NETWORKS;
 pub use settings::{MailerConfig, SmtpAuth, SmtpSettings, TlsMode, XOAuth2};
+pub use trace::{StepName, StepReport};

@@ -10,14 +10,16 @@ use tokio::sync::mpsc;
 use lettre::transport::smtp::extension::ClientId;
 
 use crate::deadline::Deadline;
+use crate::diagnosis;
 use crate::error::{MailError, Result};
 use crate::message::{self, OutgoingMessage};
 use crate::oauth::{RotatedRefreshToken, Tokens};
 use crate::policy::Policy;
 use crate::pool::Pool;
 use crate::session::Dialer;
-use crate::settings::{MailerConfig, SmtpAuth, SmtpSettings};
-use crate::tls;
+use crate::settings::{MailerConfig, SmtpAuth, SmtpSettings, XOAuth2};
+use crate::tls::Trust;
+use crate::trace::{StepName, StepReport, Trace};
 
 /// Sends mail with stored notifiers' settings; cheap to clone, safe to share.
 #[derive(Clone)]
@@ -42,29 +44,31 @@ pub struct CheckOutcome {
     pub detail: String,
 }
 
+/// A settings check step by step, for `/test` (docs/API.md §10): the outcome, the steps
+/// that ran, and on failure a suggested fix when the failure is a known mistake.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub outcome: Result<CheckOutcome>,
+    pub steps: Vec<StepReport>,
+    pub hint: Option<String>,
+}
+
 impl Mailer {
     /// Built once at start-up; fails when `extra_ca_pem` holds no usable certificate.
     pub fn new(config: MailerConfig) -> Result<Self> {
-        let extra_roots = tls::extra_roots(config.extra_ca_pem.as_deref())?;
-        // Build one set of TLS parameters now so that any trouble with the roots shows
-        // at start-up, not on the first TLS send.
-        tls::parameters("localhost", &extra_roots)?;
+        let trust = Trust::new(config.extra_ca_pem.as_deref())?;
         let policy = Policy::new(
             &config.denied_networks,
             &config.allowed_networks,
             &config.allowed_ports,
         );
-        let (tokens, rotations) = Tokens::new(
-            config.extra_ca_pem.as_deref(),
-            policy.clone(),
-            config.timeout,
-        )?;
+        let (tokens, rotations) = Tokens::new(&trust, policy.clone(), config.timeout)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 dialer: Dialer {
                     // Read once: lettre asks the OS for the host name on every default().
                     hello: ClientId::default(),
-                    extra_roots,
+                    trust,
                     policy,
                     allow_plaintext_auth: config.allow_plaintext_auth,
                 },
@@ -80,7 +84,8 @@ impl Mailer {
     /// Connects, secures per the TLS mode, authenticates and quits; with `to`, also sends a
     /// short test message. Always on a new connection: it tests the settings themselves.
     pub async fn check(&self, settings: &SmtpSettings, to: Option<&str>) -> Result<CheckOutcome> {
-        self.check_settings(None, settings, to).await
+        self.check_settings(None, settings, to, &mut Trace::off())
+            .await
     }
 
     /// [`Mailer::check`] for a stored notifier: an XOAUTH2 access token comes from (and
@@ -91,7 +96,30 @@ impl Mailer {
         settings: &SmtpSettings,
         to: Option<&str>,
     ) -> Result<CheckOutcome> {
-        self.check_settings(Some(notifier_id), settings, to).await
+        self.check_settings(Some(notifier_id), settings, to, &mut Trace::off())
+            .await
+    }
+
+    /// [`Mailer::check_notifier`], reporting each step and, on failure, a hint.
+    pub async fn diagnose_notifier(
+        &self,
+        notifier_id: i64,
+        settings: &SmtpSettings,
+        to: Option<&str>,
+    ) -> CheckReport {
+        let mut trace = Trace::on();
+        let outcome = self
+            .check_settings(Some(notifier_id), settings, to, &mut trace)
+            .await;
+        let hint = match &outcome {
+            Ok(_) => None,
+            Err(e) => diagnosis::hint(e, settings, &trace),
+        };
+        CheckReport {
+            outcome,
+            steps: trace.into_steps(),
+            hint,
+        }
     }
 
     async fn check_settings(
@@ -99,6 +127,7 @@ impl Mailer {
         notifier_id: Option<i64>,
         settings: &SmtpSettings,
         to: Option<&str>,
+        trace: &mut Trace,
     ) -> Result<CheckOutcome> {
         let dialer = &self.inner.dialer;
         let deadline = self.deadline();
@@ -112,12 +141,12 @@ impl Mailer {
                 )
             })
             .transpose()?;
-        let mut conn = self.open(notifier_id, settings, &deadline).await?;
+        let mut conn = self.open(notifier_id, settings, &deadline, trace).await?;
         let detail = match test {
             None => "connected and authenticated",
             Some(test) => {
                 if let Err(e) = dialer
-                    .transact(&mut conn, &test.envelope, &test.bytes, &deadline)
+                    .transact(&mut conn, &test.envelope, &test.bytes, &deadline, trace)
                     .await
                 {
                     dialer.close(conn, &e, &deadline).await;
@@ -157,10 +186,19 @@ impl Mailer {
         };
         let mut conn = match parked {
             Some(conn) => conn,
-            None => self.open(Some(notifier_id), settings, &deadline).await?,
+            None => {
+                self.open(Some(notifier_id), settings, &deadline, &mut Trace::off())
+                    .await?
+            }
         };
         match dialer
-            .transact(&mut conn, &prepared.envelope, &prepared.bytes, &deadline)
+            .transact(
+                &mut conn,
+                &prepared.envelope,
+                &prepared.bytes,
+                &deadline,
+                &mut Trace::off(),
+            )
             .await
         {
             Ok(()) => {
@@ -174,37 +212,54 @@ impl Mailer {
         }
     }
 
-    /// A new connection, logged in. With XOAUTH2, the access token comes from the token
-    /// endpoint (or the cache); a `535` to it drops the token and tries once more with a
-    /// new one (the cached token may have been revoked before it expired).
+    /// A new connection, logged in. With XOAUTH2, the access token comes first, from the
+    /// token endpoint (or the cache), as `/test` reports it (docs/API.md §10); a `535` to it
+    /// drops the token and tries once more with a new one (the cached token may have been
+    /// revoked before it expired).
     async fn open(
         &self,
         notifier_id: Option<i64>,
         settings: &SmtpSettings,
         deadline: &Deadline,
+        trace: &mut Trace,
     ) -> Result<AsyncSmtpConnection> {
         let Inner { dialer, tokens, .. } = &*self.inner;
         let SmtpAuth::XOAuth2(oauth) = &settings.auth else {
-            return dialer.open(settings, None, deadline).await;
+            return dialer.open(settings, None, deadline, trace).await;
         };
-        // The destination is checked before the secrets go to the token endpoint.
-        let addresses = dialer.destinations(settings, deadline).await?;
-        let token = tokens.token(notifier_id, oauth, deadline).await?;
+        let token = self.token(notifier_id, oauth, deadline, trace).await?;
+        let addresses = dialer.destinations(settings, deadline, trace).await?;
         match dialer
-            .connect(&addresses, settings, Some(&token), deadline)
+            .connect(&addresses, settings, Some(&token), deadline, trace)
             .await
         {
             Err(e) if e.reply_code() == Some(535) => {
                 if let Some(id) = notifier_id {
                     tokens.forget(id);
                 }
-                let token = tokens.token(notifier_id, oauth, deadline).await?;
+                let token = self.token(notifier_id, oauth, deadline, trace).await?;
                 dialer
-                    .connect(&addresses, settings, Some(&token), deadline)
+                    .connect(&addresses, settings, Some(&token), deadline, trace)
                     .await
             }
             opened => opened,
         }
+    }
+
+    /// The `oauth2_token` step: an access token, from the cache or the endpoint.
+    async fn token(
+        &self,
+        notifier_id: Option<i64>,
+        oauth: &XOAuth2,
+        deadline: &Deadline,
+        trace: &mut Trace,
+    ) -> Result<String> {
+        let fetched = self.inner.tokens.token(notifier_id, oauth, deadline);
+        trace
+            .step(StepName::OAuth2Token, fetched, |_| {
+                "access token obtained".to_owned()
+            })
+            .await
     }
 
     /// Refresh tokens that token endpoints replaced, for the caller to store; the receiver

@@ -17,8 +17,6 @@ use std::time::Duration;
 
 use prometheus::{IntCounterVec, Opts};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -27,6 +25,7 @@ use crate::deadline::Deadline;
 use crate::error::{MailError, Result, clean};
 use crate::policy::{self, Policy};
 use crate::settings::XOAuth2;
+use crate::tls::Trust;
 
 /// A token is fetched again this long before the endpoint said it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
@@ -82,27 +81,12 @@ struct Answer {
 
 impl Tokens {
     pub(crate) fn new(
-        extra_ca_pem: Option<&[u8]>,
+        trust: &Trust,
         policy: Policy,
         timeout: Duration,
     ) -> Result<(Self, mpsc::UnboundedReceiver<RotatedRefreshToken>)> {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        if let Some(pem) = extra_ca_pem {
-            for der in CertificateDer::pem_slice_iter(pem) {
-                let der = der.map_err(|e| MailError::BadCaFile(format!("not a PEM file: {e}")))?;
-                roots
-                    .add(der)
-                    .map_err(|e| MailError::BadCaFile(e.to_string()))?;
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| MailError::Tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        // The SMTP trust (webpki roots and `smtp.extra_ca_file`), as §10 asks.
+        let tls = (*trust.config()).clone();
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .https_only(true)

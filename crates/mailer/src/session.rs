@@ -8,27 +8,34 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::PoisonError;
 use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate};
-use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
-use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Starttls};
+use lettre::transport::smtp::extension::{
+    ClientId, Extension, MailBodyParameter, MailParameter, ServerInfo,
+};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
+use crate::certificate;
 use crate::deadline::Deadline;
 use crate::error::{MailError, Result, Step, leading_code, refusals, reply_text};
+use crate::link::{Link, Wire};
 use crate::policy::{self, Policy};
 use crate::settings::{SmtpAuth, SmtpSettings, TlsMode};
-use crate::tls;
+use crate::tls::{Presented, Trust};
+use crate::trace::{StepName, Trace};
 
 const MECHANISMS: [Mechanism; 2] = [Mechanism::Plain, Mechanism::Login];
 
 /// What every conversation shares: the EHLO name, the trusted roots, the outbound policy.
 pub(crate) struct Dialer {
     pub hello: ClientId,
-    pub extra_roots: Vec<Certificate>,
+    pub trust: Trust,
     pub policy: Policy,
     pub allow_plaintext_auth: bool,
 }
@@ -42,9 +49,11 @@ impl Dialer {
         settings: &SmtpSettings,
         token: Option<&str>,
         deadline: &Deadline,
+        trace: &mut Trace,
     ) -> Result<AsyncSmtpConnection> {
-        let addresses = self.destinations(settings, deadline).await?;
-        self.connect(&addresses, settings, token, deadline).await
+        let addresses = self.destinations(settings, deadline, trace).await?;
+        self.connect(&addresses, settings, token, deadline, trace)
+            .await
     }
 
     /// [`Dialer::open`] to addresses [`Dialer::destinations`] admitted.
@@ -54,98 +63,171 @@ impl Dialer {
         settings: &SmtpSettings,
         token: Option<&str>,
         deadline: &Deadline,
+        trace: &mut Trace,
     ) -> Result<AsyncSmtpConnection> {
-        let implicit = match settings.tls {
-            TlsMode::Implicit => Some(tls::parameters(&settings.host, &self.extra_roots)?),
-            TlsMode::None | TlsMode::StartTls => None,
+        // The checked addresses, tried in order: nothing is resolved again. TLS still
+        // verifies the certificate against the notifier's host name.
+        let connect = async {
+            deadline
+                .run(connect_without_delay(addresses, deadline.step()))
+                .await?
+                .map_err(|e| MailError::from_io(&e, deadline.step()))
         };
-        // The checked addresses, tried in order: lettre resolves nothing more. TLS still
-        // verifies the certificate against the host name given to `tls::parameters`.
-        let mut conn = match implicit {
-            Some(implicit) => {
-                let connect = AsyncSmtpConnection::connect_tokio1(
-                    addresses,
-                    Some(deadline.step()),
-                    &self.hello,
-                    Some(implicit),
-                    None,
-                );
-                self.step(deadline, Step::Connect, connect).await?
+        let tcp = trace
+            .step(StepName::Connect, connect, |tcp| match tcp.peer_addr() {
+                Ok(peer) => format!("connected to {peer}"),
+                Err(_) => "connected".to_owned(),
+            })
+            .await?;
+
+        let wire = match settings.tls {
+            TlsMode::Implicit => {
+                let tls = self
+                    .secure(async { Ok(tcp) }, settings, deadline, trace)
+                    .await?;
+                Wire::Tls(Box::new(tls))
             }
-            None => {
-                let stream = deadline
-                    .run(connect_without_delay(addresses, deadline.step()))
-                    .await?
-                    .map_err(|e| MailError::from_io(&e, deadline.step()))?;
-                let greet =
-                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello);
-                self.step(deadline, Step::Connect, greet).await?
-            }
+            TlsMode::None | TlsMode::StartTls => Wire::Tcp(tcp),
         };
+        let (link, handle) = Link::new(wire);
+        let mut conn = self.greet(link, deadline, trace).await?;
 
         if settings.tls == TlsMode::StartTls {
             // Never fall back to plain text: the notifier asked for TLS.
             if !conn.server_info().supports_feature(Extension::StartTls) {
                 let err = MailError::StartTlsUnavailable;
+                trace.refuse(StepName::Tls, &err);
                 self.close(conn, &err, deadline).await;
                 return Err(err);
             }
-            let parameters = tls::parameters(&settings.host, &self.extra_roots)?;
-            // On failure the connection is dropped without QUIT: once lettre has begun the
-            // handshake it has taken the socket, and any later write on it panics.
-            self.step(
-                deadline,
-                Step::StartTls,
-                conn.starttls(parameters, &self.hello),
-            )
-            .await?;
+            let starttls = async {
+                self.step(deadline, Step::StartTls, conn.command(Starttls))
+                    .await?;
+                handle.take_tcp().ok_or(MailError::Disconnected)
+            };
+            // On failure the connection is dropped without QUIT: the handshake may have
+            // begun, and the server would read a QUIT as TLS.
+            let tls = self.secure(starttls, settings, deadline, trace).await?;
+            conn = self
+                .greet(
+                    Link::after_starttls(Wire::Tls(Box::new(tls))),
+                    deadline,
+                    trace,
+                )
+                .await?;
         }
 
-        if let SmtpAuth::XOAuth2(_) = settings.auth {
-            if !conn
-                .server_info()
-                .supports_auth_mechanism(Mechanism::Xoauth2)
-            {
-                let err = MailError::XOAuth2Unsupported;
-                self.close(conn, &err, deadline).await;
-                return Err(err);
-            }
-            let credentials = Credentials::new(
-                settings.username.clone(),
-                token.unwrap_or_default().to_owned(),
-            );
-            let authenticated = self
-                .step(
-                    deadline,
-                    Step::Auth,
-                    conn.auth(&[Mechanism::Xoauth2], &credentials),
-                )
-                .await;
-            if let Err(e) = authenticated {
+        let authenticated = self
+            .authenticate(&mut conn, settings, token, deadline, trace)
+            .await;
+        match authenticated {
+            Ok(()) => Ok(conn),
+            Err(e) => {
                 self.close(conn, &e, deadline).await;
-                return Err(e);
-            }
-        } else if sends_password(settings) {
-            if conn.server_info().get_auth_mechanism(&MECHANISMS).is_none() {
-                let err = if self.offers_auth(&mut conn, deadline).await {
-                    MailError::AuthUnsupported
-                } else {
-                    MailError::AuthNotOffered
-                };
-                self.close(conn, &err, deadline).await;
-                return Err(err);
-            }
-            let credentials =
-                Credentials::new(settings.username.clone(), settings.password.clone());
-            let authenticated = self
-                .step(deadline, Step::Auth, conn.auth(&MECHANISMS, &credentials))
-                .await;
-            if let Err(e) = authenticated {
-                self.close(conn, &e, deadline).await;
-                return Err(e);
+                Err(e)
             }
         }
+    }
+
+    /// The `tls` step: `tcp` (a ready stream, or STARTTLS and its `220`), then the
+    /// handshake. `/test` names the certificate the server showed, even one refused.
+    async fn secure(
+        &self,
+        tcp: impl Future<Output = Result<TcpStream>>,
+        settings: &SmtpSettings,
+        deadline: &Deadline,
+        trace: &mut Trace,
+    ) -> Result<TlsStream<TcpStream>> {
+        let presented = trace.is_on().then(Presented::default);
+        let handshake = async {
+            let tcp = tcp.await?;
+            deadline
+                .run(
+                    self.trust
+                        .handshake(tcp, &settings.host, presented.as_ref()),
+                )
+                .await?
+        };
+        let secured = trace.step(StepName::Tls, handshake, describe_tls).await;
+        if secured.is_err() {
+            let shown = presented
+                .as_ref()
+                .and_then(|slot| slot.lock().unwrap_or_else(PoisonError::into_inner).take());
+            if let Some(cert) = shown {
+                trace.amend_last(&format!("; {}", certificate::describe(&cert)));
+            }
+        }
+        secured
+    }
+
+    /// The `ehlo` step: lettre reads the greeting, sends EHLO and keeps what the server offers.
+    async fn greet(
+        &self,
+        link: Link,
+        deadline: &Deadline,
+        trace: &mut Trace,
+    ) -> Result<AsyncSmtpConnection> {
+        let greet = AsyncSmtpConnection::connect_with_transport(Box::new(link), &self.hello);
+        let greeted = self.step(deadline, Step::Connect, greet);
+        let conn = trace
+            .step(StepName::Ehlo, greeted, |conn| {
+                describe_offer(conn.server_info())
+            })
+            .await?;
+        trace.starttls_offered = conn.server_info().supports_feature(Extension::StartTls);
         Ok(conn)
+    }
+
+    /// The `auth` step, when the notifier's method logs in at all.
+    async fn authenticate(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        settings: &SmtpSettings,
+        token: Option<&str>,
+        deadline: &Deadline,
+        trace: &mut Trace,
+    ) -> Result<()> {
+        let (mechanisms, credentials): (&[Mechanism], Credentials) = match settings.auth {
+            SmtpAuth::XOAuth2(_) => {
+                if !conn
+                    .server_info()
+                    .supports_auth_mechanism(Mechanism::Xoauth2)
+                {
+                    let err = MailError::XOAuth2Unsupported;
+                    trace.refuse(StepName::Auth, &err);
+                    return Err(err);
+                }
+                let token = token.unwrap_or_default().to_owned();
+                (
+                    &[Mechanism::Xoauth2],
+                    Credentials::new(settings.username.clone(), token),
+                )
+            }
+            _ if sends_password(settings) => {
+                if conn.server_info().get_auth_mechanism(&MECHANISMS).is_none() {
+                    let err = if self.offers_auth(conn, deadline).await {
+                        MailError::AuthUnsupported
+                    } else {
+                        MailError::AuthNotOffered
+                    };
+                    trace.refuse(StepName::Auth, &err);
+                    return Err(err);
+                }
+                let credentials =
+                    Credentials::new(settings.username.clone(), settings.password.clone());
+                (&MECHANISMS, credentials)
+            }
+            _ => return Ok(()),
+        };
+        let mechanism = conn.server_info().get_auth_mechanism(mechanisms);
+        let auth = self.step(deadline, Step::Auth, conn.auth(mechanisms, &credentials));
+        trace
+            .step(StepName::Auth, auth, |_| match mechanism {
+                Some(mechanism) => format!("accepted AUTH {mechanism}"),
+                None => "accepted".to_owned(),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Whether the server offers AUTH with any mechanism. lettre's `ServerInfo` keeps only
@@ -166,10 +248,25 @@ impl Dialer {
         }
     }
 
-    /// The socket addresses `open` may connect to: port allowed, host resolved within the
-    /// limits, each address canonical and allowed, and only loopback ones when the password
-    /// would travel in plain text.
+    /// The `resolve` step: the socket addresses `open` may connect to. Port allowed, host
+    /// resolved within the limits, each address canonical and allowed, and only loopback
+    /// ones when the password would travel in plain text.
     pub(crate) async fn destinations(
+        &self,
+        settings: &SmtpSettings,
+        deadline: &Deadline,
+        trace: &mut Trace,
+    ) -> Result<Vec<SocketAddr>> {
+        let admitted = self.admitted(settings, deadline);
+        trace
+            .step(StepName::Resolve, admitted, |addresses| {
+                let listed: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
+                format!("{} resolves to {}", settings.host, listed.join(", "))
+            })
+            .await
+    }
+
+    async fn admitted(
         &self,
         settings: &SmtpSettings,
         deadline: &Deadline,
@@ -194,15 +291,17 @@ impl Dialer {
             .collect())
     }
 
-    /// One mail transaction. As Python's smtplib (and so the original product), refused
-    /// recipients are skipped and the message still goes to the others; it fails only when
-    /// every recipient is refused. The caller closes the connection after an error.
+    /// One mail transaction: the `mail_from`, `rcpt_to` and `data` steps. As Python's
+    /// smtplib (and so the original product), refused recipients are skipped and the
+    /// message still goes to the others; it fails only when every recipient is refused.
+    /// The caller closes the connection after an error.
     pub(crate) async fn transact(
         &self,
         conn: &mut AsyncSmtpConnection,
         envelope: &Envelope,
         bytes: &[u8],
         deadline: &Deadline,
+        trace: &mut Trace,
     ) -> Result<()> {
         let mut parameters = Vec::new();
         let non_ascii_address = envelope
@@ -212,9 +311,11 @@ impl Dialer {
             .any(|a| !a.to_string().is_ascii());
         if non_ascii_address {
             if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
-                return Err(MailError::InvalidAddress(
+                let err = MailError::InvalidAddress(
                     "non-ASCII addresses need a server that offers SMTPUTF8".into(),
-                ));
+                );
+                trace.refuse(StepName::MailFrom, &err);
+                return Err(err);
             }
             parameters.push(MailParameter::SmtpUtfEight);
         }
@@ -223,8 +324,36 @@ impl Dialer {
             parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
         let mail = conn.command(Mail::new(envelope.from().cloned(), parameters));
-        self.step(deadline, Step::MailFrom, mail).await?;
+        let mail = self.step(deadline, Step::MailFrom, mail);
+        trace.step(StepName::MailFrom, mail, reply_line).await?;
 
+        let recipients = self.recipients(conn, envelope, deadline);
+        trace
+            .step(StepName::RcptTo, recipients, |refused| {
+                let accepted = envelope.to().len() - refused.len();
+                match refused.is_empty() {
+                    true => format!("{accepted} accepted"),
+                    false => format!("{accepted} accepted; refused {}", refusals(refused)),
+                }
+            })
+            .await?;
+
+        let data = async {
+            self.step(deadline, Step::Data, conn.command(Data)).await?;
+            self.step(deadline, Step::Data, conn.message(bytes)).await
+        };
+        trace.step(StepName::Data, data, reply_line).await?;
+        Ok(())
+    }
+
+    /// RCPT TO for each recipient; the refused ones with their replies, or an error when
+    /// every one was refused.
+    async fn recipients(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        envelope: &Envelope,
+        deadline: &Deadline,
+    ) -> Result<Vec<(String, String)>> {
         let mut refused = Vec::new();
         for recipient in envelope.to() {
             let rcpt = conn.command(Rcpt::new(recipient.clone(), Vec::new()));
@@ -245,10 +374,7 @@ impl Dialer {
                     .all(|(_, reply)| leading_code(reply).is_some_and(|c| (400..500).contains(&c))),
             });
         }
-
-        self.step(deadline, Step::Data, conn.command(Data)).await?;
-        self.step(deadline, Step::Data, conn.message(bytes)).await?;
-        Ok(())
+        Ok(refused)
     }
 
     /// Ends a conversation that failed with `err`. QUIT only when the server is still
@@ -323,6 +449,53 @@ async fn connect_without_delay(
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
 }
 
+/// `TLS 1.3; certificate …` for a finished handshake.
+fn describe_tls(tls: &TlsStream<TcpStream>) -> String {
+    let session = tls.get_ref().1;
+    let version = match session.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2",
+        _ => "TLS",
+    };
+    match session.peer_certificates().and_then(<[_]>::first) {
+        Some(cert) => format!("{version}; {}", certificate::describe(cert)),
+        None => version.to_owned(),
+    }
+}
+
+/// `offers STARTTLS, AUTH PLAIN LOGIN, 8BITMIME`: the extensions lettre understood.
+fn describe_offer(info: &ServerInfo) -> String {
+    let mechanisms: Vec<String> = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2]
+        .into_iter()
+        .filter(|m| info.supports_auth_mechanism(*m))
+        .map(|m| m.to_string())
+        .collect();
+    let auth = (!mechanisms.is_empty()).then(|| format!("AUTH {}", mechanisms.join(" ")));
+    let offered: Vec<String> = [
+        info.supports_feature(Extension::StartTls)
+            .then(|| "STARTTLS".to_owned()),
+        auth,
+        info.supports_feature(Extension::EightBitMime)
+            .then(|| "8BITMIME".to_owned()),
+        info.supports_feature(Extension::SmtpUtfEight)
+            .then(|| "SMTPUTF8".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if offered.is_empty() {
+        "offers no extensions".to_owned()
+    } else {
+        format!("offers {}", offered.join(", "))
+    }
+}
+
+/// The first line of a positive reply, cleaned: `250 2.1.0 Ok`.
+fn reply_line(reply: &lettre::transport::smtp::response::Response) -> String {
+    let first = reply.first_line().unwrap_or_default();
+    crate::error::clean(&format!("{} {first}", reply.code()))
+}
+
 /// Whether the conversation sends AUTH. With a password, as Django's backend: only when
 /// both a username and a password are stored. `none` sends no secret at all.
 fn sends_password(settings: &SmtpSettings) -> bool {
@@ -351,7 +524,7 @@ mod tests {
     fn dialer(allow_plaintext_auth: bool) -> Dialer {
         Dialer {
             hello: ClientId::Domain("localhost".into()),
-            extra_roots: Vec::new(),
+            trust: Trust::new(None).unwrap(),
             policy: Policy::new(&DEFAULT_DENIED_NETWORKS, &[], &[]),
             allow_plaintext_auth,
         }
@@ -425,7 +598,7 @@ mod tests {
         let deadline = Deadline::start(Duration::from_secs(1), Duration::from_secs(1));
         for (host, tls, password, allow, expected) in cases {
             let outcome = dialer(allow)
-                .destinations(&settings(host, tls, password), &deadline)
+                .destinations(&settings(host, tls, password), &deadline, &mut Trace::off())
                 .await
                 .map(|addresses| {
                     addresses
@@ -445,7 +618,10 @@ mod tests {
         let deadline = Deadline::start(Duration::from_secs(1), Duration::from_secs(1));
         let mut relay = settings("192.0.2.10", TlsMode::None, "pw");
         relay.auth = SmtpAuth::None;
-        let addresses = dialer(false).destinations(&relay, &deadline).await.unwrap();
+        let addresses = dialer(false)
+            .destinations(&relay, &deadline, &mut Trace::off())
+            .await
+            .unwrap();
         assert_eq!(addresses, ["192.0.2.10:25".parse().unwrap()]);
     }
 

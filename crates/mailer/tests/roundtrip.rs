@@ -312,7 +312,10 @@ async fn untrusted_or_misnamed_certificates_fail_the_handshake() {
             .check(&settings("127.0.0.1", server.port, mode), None)
             .await
             .unwrap_err();
-        assert!(matches!(err, MailError::Tls(_)), "{mode:?}: {err:?}");
+        assert!(
+            matches!(err, MailError::TlsCertificate { .. }),
+            "{mode:?}: {err:?}"
+        );
         let text = err.to_string();
         assert!(text.starts_with("TLS handshake failed: "), "{text}");
         assert!(text.contains(reason), "{mode:?}: {text}");
@@ -721,6 +724,14 @@ async fn xoauth2_endpoint_errors_and_refusals_read_as_the_contract_says() {
     let ca = TestCa::new();
     let (endpoint, _relay, settings) = xoauth2_rig(&ca, None).await;
     let mailer = mailer(&ca, WAIT);
+    // A bearer token is a secret: no plain text beyond loopback.
+    let remote = SmtpSettings {
+        host: "192.0.2.10".into(),
+        ..settings.clone()
+    };
+    let err = mailer.check(&remote, None).await.unwrap_err();
+    assert!(matches!(err, MailError::PlaintextAuth(_)), "{err:?}");
+
     endpoint.fail_with("invalid_client", "Client authentication failed.");
 
     let err = mailer.check_notifier(1, &settings, None).await.unwrap_err();
@@ -736,14 +747,6 @@ async fn xoauth2_endpoint_errors_and_refusals_read_as_the_contract_says() {
             .get(),
         1
     );
-
-    // A bearer token is a secret: no plain text beyond loopback.
-    let remote = SmtpSettings {
-        host: "192.0.2.10".into(),
-        ..settings.clone()
-    };
-    let err = mailer.check(&remote, None).await.unwrap_err();
-    assert!(matches!(err, MailError::PlaintextAuth(_)), "{err:?}");
 }
 
 #[tokio::test]

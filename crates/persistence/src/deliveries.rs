@@ -14,7 +14,13 @@
 //! Nothing here reads the clock: callers pass `now`, so tests can move time.
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use notifier_domain::{Delivery, DeliveryOrder, DeliveryQuery, DeliveryStatus, Direction};
+use notifier_domain::{
+    AuditAction, AuditContext, AuditEntry, Changes, Delivery, DeliveryOrder, DeliveryQuery,
+    DeliveryStatus, Direction,
+};
+
+use crate::audit::{self, Refers};
+use crate::pages::{delete_selected, page_number};
 use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
@@ -103,7 +109,10 @@ pub async fn create(
     new: NewDelivery,
     start: Start,
     now: DateTime<Utc>,
+    audit: &AuditContext,
 ) -> Result<Delivery> {
+    let record = AuditEntry::new(AuditAction::Send, Some(new.notifier_id), Changes::default());
+    let record = audit::after(writer.backend(), audit, record, Some(Refers::NewDelivery))?;
     let now = now.trunc_subsecs(6);
     let (status, attempts, due_at) = match start {
         Start::Queued => (DeliveryStatus::Queued, 0, now),
@@ -130,7 +139,7 @@ pub async fn create(
     };
     let mut insert = Entity::insert(row).into_query();
     insert.returning_all();
-    let model = returned(writer, writer.backend().build(&insert)).await?;
+    let model = returned(writer, writer.backend().build(&insert), Some(record)).await?;
     model.ok_or(Error::NotFound).and_then(to_domain)
 }
 
@@ -164,7 +173,7 @@ pub async fn claim(
         .filter(Column::Id.in_subquery(due))
         .into_query();
     update.returning_all();
-    let Some(model) = returned(writer, writer.backend().build(&update)).await? else {
+    let Some(model) = returned(writer, writer.backend().build(&update), None).await? else {
         return Ok(None);
     };
     let content = match &model.payload_sealed {
@@ -219,7 +228,7 @@ pub async fn record(
     };
     let mut update = still_claimed(update, claimed).into_query();
     update.returning_all();
-    returned(writer, writer.backend().build(&update))
+    returned(writer, writer.backend().build(&update), None)
         .await?
         .map(to_domain)
         .transpose()
@@ -273,6 +282,7 @@ pub async fn retry(
     writer: &Writer,
     id: i64,
     now: DateTime<Utc>,
+    audit: &AuditContext,
 ) -> Result<std::result::Result<Delivery, Refused>> {
     let now = now.trunc_subsecs(6);
     let update = Entity::update_many()
@@ -281,11 +291,13 @@ pub async fn retry(
         .col_expr(Column::RoundAttempts, Expr::val(0))
         .col_expr(Column::UpdatedAt, Expr::val(now))
         .filter(Column::PayloadSealed.is_not_null());
+    let record = action_record(writer, audit, AuditAction::Retry, id)?;
     transition(
         writer,
         id,
         update,
         &[DeliveryStatus::Failed, DeliveryStatus::Deferred],
+        record,
     )
     .await
 }
@@ -295,6 +307,7 @@ pub async fn cancel(
     writer: &Writer,
     id: i64,
     now: DateTime<Utc>,
+    audit: &AuditContext,
 ) -> Result<std::result::Result<Delivery, Refused>> {
     let update = Entity::update_many()
         .col_expr(
@@ -304,13 +317,31 @@ pub async fn cancel(
         .col_expr(Column::DueAt, Expr::val(None::<DateTime<Utc>>))
         .col_expr(Column::PayloadSealed, Expr::val(None::<String>))
         .col_expr(Column::UpdatedAt, Expr::val(now.trunc_subsecs(6)));
+    let record = action_record(writer, audit, AuditAction::Cancel, id)?;
     transition(
         writer,
         id,
         update,
         &[DeliveryStatus::Queued, DeliveryStatus::Deferred],
+        record,
     )
     .await
+}
+
+/// The audit record of a retry or cancel of delivery `id`, under the delivery's notifier.
+fn action_record(
+    writer: &Writer,
+    audit: &AuditContext,
+    action: AuditAction,
+    id: i64,
+) -> Result<sea_orm::Statement> {
+    let entry = AuditEntry::new(action, None, Changes::default().naming("delivery", id));
+    audit::after(
+        writer.backend(),
+        audit,
+        entry,
+        Some(Refers::DeliveryNotifier(id)),
+    )
 }
 
 async fn transition(
@@ -318,13 +349,14 @@ async fn transition(
     id: i64,
     update: sea_orm::UpdateMany<Entity>,
     from: &[DeliveryStatus],
+    record: sea_orm::Statement,
 ) -> Result<std::result::Result<Delivery, Refused>> {
     let mut update = update
         .filter(Column::Id.eq(id))
         .filter(Column::Status.is_in(from.iter().map(|s| s.as_str())))
         .into_query();
     update.returning_all();
-    if let Some(model) = returned(writer, writer.backend().build(&update)).await? {
+    if let Some(model) = returned(writer, writer.backend().build(&update), Some(record)).await? {
         return Ok(Ok(to_domain(model)?));
     }
     let exists = Entity::find_by_id(id).count(writer.db()).await? > 0;
@@ -357,11 +389,9 @@ pub async fn page(
         select = select.filter(Column::Status.eq(status.as_str()));
     }
     let count = select.clone().count(db).await?;
-    let last = Ord::max(count.div_ceil(query.page_size), 1);
-    let number = query.page.unwrap_or(last);
-    if number > last {
+    let Some(number) = page_number(count, query.page_size, query.page) else {
         return Ok(None);
-    }
+    };
     // Ids follow creation order, so they break created_at's ties the same way.
     let (column, direction) = match query.ordering {
         DeliveryOrder::CreatedAt(direction) => (Column::CreatedAt, direction),
@@ -395,15 +425,7 @@ pub async fn purge_finished(writer: &Writer, before: DateTime<Utc>, limit: u64) 
         .and_where(Column::UpdatedAt.lt(before))
         .and_where(Column::Status.is_in(finished.iter().map(|s| s.as_str())))
         .limit(limit);
-    let mut delete = Entity::delete_many()
-        .filter(Column::Id.in_subquery(old))
-        .into_query();
-    delete.returning_col(Column::Id);
-    let written = writer
-        .execute(writer.backend().build(&delete))
-        .await
-        .map_err(Error::from)?;
-    Ok(written.rows.len() as u64)
+    delete_selected::<Entity>(writer, Column::Id, old).await
 }
 
 /// Deliveries per status and the oldest due time, for the metrics endpoint.
@@ -448,8 +470,18 @@ pub fn lease_until(now: DateTime<Utc>, lease: std::time::Duration) -> DateTime<U
     now + Duration::from_std(lease).unwrap_or(Duration::MAX)
 }
 
-async fn returned(writer: &Writer, statement: sea_orm::Statement) -> Result<Option<Model>> {
-    let written = writer.execute(statement).await.map_err(Error::from)?;
+/// The row `statement` returned, if any, once committed (with `record` after it, in the
+/// same transaction, when given).
+async fn returned(
+    writer: &Writer,
+    statement: sea_orm::Statement,
+    record: Option<sea_orm::Statement>,
+) -> Result<Option<Model>> {
+    let written = match record {
+        Some(record) => writer.execute_then(statement, record).await,
+        None => writer.execute(statement).await,
+    };
+    let written = written.map_err(Error::from)?;
     match written.rows.first() {
         Some(row) => Ok(Some(Model::from_query_result(row, "")?)),
         None => Ok(None),

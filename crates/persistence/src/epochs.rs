@@ -17,8 +17,9 @@ use crate::entities::server_meta;
 
 const AUTH_EPOCH: &str = "auth_epoch";
 const DATA_EPOCH: &str = "data_epoch";
+const SENDING_EPOCH: &str = "sending_epoch";
 
-/// Both markers, read together.
+/// The markers, read together.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Epochs {
     /// Users, grants, tokens; empty before the first change.
@@ -26,10 +27,14 @@ pub struct Epochs {
     /// Notifiers: rises with every committed notifier write (SQLite: one per row written;
     /// PostgreSQL: one per writing statement), counted by the database.
     pub data: i64,
+    /// How notifiers log in and sign (their authentication and DKIM settings); empty
+    /// before the first change. Moved on by the store after each such write.
+    pub sending: String,
 }
 
 /// Both markers on PostgreSQL, as rows of `server_meta`'s shape.
-const POSTGRES_EPOCHS: &str = "SELECT name, value FROM server_meta WHERE name = 'auth_epoch' \
+const POSTGRES_EPOCHS: &str = "SELECT name, value FROM server_meta \
+     WHERE name IN ('auth_epoch', 'sending_epoch') \
      UNION ALL SELECT 'data_epoch', CAST(COALESCE(SUM(value), 0) AS TEXT) FROM data_epoch_stripes";
 
 /// The current markers, in one query.
@@ -44,7 +49,7 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Epochs> {
         }
         _ => {
             server_meta::Entity::find()
-                .filter(server_meta::Column::Name.is_in([AUTH_EPOCH, DATA_EPOCH]))
+                .filter(server_meta::Column::Name.is_in([AUTH_EPOCH, DATA_EPOCH, SENDING_EPOCH]))
                 .all(db)
                 .await?
         }
@@ -53,6 +58,7 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Epochs> {
     for row in rows {
         match row.name.as_str() {
             AUTH_EPOCH => epochs.auth = row.value,
+            SENDING_EPOCH => epochs.sending = row.value,
             _ => epochs.data = parse_data_epoch(&row.value)?,
         }
     }
@@ -74,8 +80,19 @@ fn parse_data_epoch(value: &str) -> Result<i64> {
 
 /// Moves the marker on: every cached principal becomes stale on every instance.
 pub(crate) async fn advance(db: &impl ConnectionTrait) -> Result<()> {
+    advance_marker(db, AUTH_EPOCH).await
+}
+
+/// Moves the sending marker on: every instance reads notifiers' authentication and DKIM
+/// settings afresh. Call after the write commits (a read in between would cache the old
+/// settings under the new marker).
+pub async fn advance_sending(db: &impl ConnectionTrait) -> Result<()> {
+    advance_marker(db, SENDING_EPOCH).await
+}
+
+async fn advance_marker(db: &impl ConnectionTrait, name: &str) -> Result<()> {
     let row = server_meta::ActiveModel {
-        name: Set(AUTH_EPOCH.to_owned()),
+        name: Set(name.to_owned()),
         value: Set(crate::keys::generate_key()),
     };
     server_meta::Entity::insert(row)

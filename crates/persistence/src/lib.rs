@@ -30,6 +30,7 @@
 //! Users, grants and tokens are written directly on the connection given, as are reads,
 //! and so are `Idempotency-Key` claims ([`idempotency`]).
 
+pub mod audit;
 pub mod authentication;
 mod bootstrap;
 mod connect;
@@ -45,6 +46,7 @@ mod migrate;
 pub mod notifiers;
 mod or_ignore;
 mod own_epochs;
+mod pages;
 mod readiness;
 pub mod rotation;
 mod secret_box;
@@ -58,7 +60,9 @@ pub use error::{Error, Result};
 pub use migrate::migrate;
 pub use own_epochs::OwnEpochs;
 pub use readiness::NotReady;
-pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+pub use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
+};
 pub use secret_box::{SecretBox, SecretKeyError, generate_key_base64};
 pub use writer::{WriteEpoch, Writer};
 

@@ -3,8 +3,8 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::TryStreamExt;
 use notifier_domain::{
-    Destination, Direction, ListQuery, NewNotifier, Notifier, NotifierChanges, OrderField,
-    Password, name_key,
+    AuditAction, AuditContext, AuditEntry, Direction, ListQuery, NewNotifier, Notifier,
+    NotifierChanges, OrderField, Password, name_key, notifier_audit,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict};
 use sea_orm::{
@@ -12,18 +12,23 @@ use sea_orm::{
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
+use crate::audit::{self, Refers};
 use crate::entities::email_notifier::{self, ActiveModel, Column, Entity, Model};
 use crate::error::is_unique_violation;
 use crate::or_ignore::or_ignore;
 use crate::writer::WriteError;
 use crate::{Error, Result, SecretBox, WriteEpoch, Writer};
 
-/// Stores a new notifier; a taken name (the unique index decides) is [`Error::NameTaken`].
+/// Stores a new notifier and its audit record; a taken name (the unique index decides) is
+/// [`Error::NameTaken`], and records nothing.
 pub async fn create(
     writer: &Writer,
     secrets: &SecretBox,
     new: NewNotifier,
+    audit: &AuditContext,
 ) -> Result<(Notifier, WriteEpoch)> {
+    let record = AuditEntry::new(AuditAction::Create, None, notifier_audit::created(&new));
+    let record = audit::after(writer.backend(), audit, record, Some(Refers::NewNotifier))?;
     let now = now();
     let row = ActiveModel {
         name_key: Set(name_key(&new.name)),
@@ -46,7 +51,7 @@ pub async fn create(
         .into_query();
     insert.returning_all();
     let written = writer
-        .execute(writer.backend().build(&insert))
+        .execute_then(writer.backend().build(&insert), record)
         .await
         .map_err(write_failed)?;
     let row = written.rows.first().ok_or(Error::NameTaken)?;
@@ -88,59 +93,124 @@ pub async fn get_block(
     models.into_iter().map(|m| to_domain(m, secrets)).collect()
 }
 
-/// Applies a PATCH or PUT in one statement: only the fields given change, `updated_at`
-/// never moves backwards, and the stored row comes back. The row is read first only when
-/// the changes may move the stored password to another destination (§11); the write then
-/// applies only if that destination is still the one checked.
+/// Applies a PATCH or PUT in one statement with its audit record: only the fields given
+/// change, `updated_at` never moves backwards, and the stored row comes back. The row is
+/// read first: for what the record says changed, and because the changes may move the
+/// stored password to another destination (§11). The write then applies only if the row
+/// is still the one read, so the record's old values are exact. Writes racing on one
+/// notifier make it miss; after [`EXACT_ROUNDS`] misses the write applies whatever else
+/// changed meanwhile (still only to the destination checked), with the old values of the
+/// last read: concurrent writes all succeed, as before there was a record to keep.
 pub async fn update(
     writer: &Writer,
     secrets: &SecretBox,
     id: i64,
     changes: NotifierChanges,
+    audit: &AuditContext,
 ) -> Result<(Notifier, WriteEpoch)> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
-    // A concurrent change of the destination between the check and the write makes the
-    // guarded write miss; the check then runs again on what is stored now.
-    for _ in 0..DESTINATION_RACES_RETRIED {
-        let checked = if changes.may_move_password() {
-            let current = get(writer.db(), secrets, i64::from(id)).await?;
-            let destination = current.destination();
-            if changes.moves_password_from(&destination) {
-                return Err(Error::PasswordRequired);
-            }
-            Some(destination)
+    // A concurrent change between the read and the write makes the guarded write miss;
+    // the read and the checks then run again on what is stored now.
+    for round in 0..=EXACT_ROUNDS {
+        let guard = if round < EXACT_ROUNDS {
+            Guard::Row
         } else {
-            None
+            Guard::Destination
         };
-        match try_update(writer, secrets, id, &changes, checked.as_ref()).await? {
+        let (read, current) = read_for_write(writer, secrets, id).await?;
+        if changes.may_move_password() && changes.moves_password_from(&current.destination()) {
+            return Err(Error::PasswordRequired);
+        }
+        let record = AuditEntry::new(
+            AuditAction::Update,
+            Some(i64::from(id)),
+            notifier_audit::updated(&current, &changes),
+        );
+        let record = audit::after(writer.backend(), audit, record, None)?;
+        let guarded = guard.filter(&read, &changes);
+        match try_update(writer, secrets, guarded, &changes, record).await? {
             Updated::Row(notifier, epoch) => return Ok((notifier, epoch)),
             Updated::Nothing => {}
         }
         // Nothing updated: there is no such notifier, the name is taken (SQLite), or the
-        // destination changed since it was checked.
+        // row changed since it was read.
         let Some(stored) = Entity::find_by_id(id).one(writer.db()).await? else {
             return Err(Error::NotFound);
         };
-        let moved = checked.is_some_and(|destination| destination != destination_of(&stored));
-        if !moved {
-            return Err(Error::NameTaken);
+        let moved = destination_of(&stored) != destination_of(&read);
+        match guard {
+            Guard::Row if stored == read => return Err(Error::NameTaken),
+            Guard::Row => {}
+            Guard::Destination if moved && changes.may_move_password() => {
+                return Err(Error::PasswordRequired);
+            }
+            Guard::Destination => return Err(Error::NameTaken),
         }
     }
     Err(Error::PasswordRequired)
 }
 
-/// A stored row's destination, without opening its password.
-fn destination_of(model: &Model) -> Destination {
-    Destination {
-        host: model.host.clone(),
-        port: u16::try_from(model.port).unwrap_or_default(),
-        use_tls: model.use_tls,
-        use_ssl: model.use_ssl,
+/// Rounds of read-then-write that must find the row as read, before one that only
+/// needs the destination checked.
+const EXACT_ROUNDS: usize = 3;
+
+/// What a write requires of the row it was read as.
+#[derive(Clone, Copy)]
+enum Guard {
+    /// Every column as read: the record's old values are exact.
+    Row,
+    /// The notifier, and its destination as checked when the password may move with it.
+    Destination,
+}
+
+impl Guard {
+    fn filter(self, read: &Model, changes: &NotifierChanges) -> Condition {
+        match self {
+            Guard::Row => unchanged_since(read),
+            Guard::Destination if changes.may_move_password() => Condition::all()
+                .add(Column::Id.eq(read.id))
+                .add(Column::Host.eq(read.host.as_str()))
+                .add(Column::Port.eq(read.port))
+                .add(Column::UseTls.eq(read.use_tls))
+                .add(Column::UseSsl.eq(read.use_ssl)),
+            Guard::Destination => Condition::all().add(Column::Id.eq(read.id)),
+        }
     }
 }
 
-/// Rounds of check-then-write when the destination keeps changing underneath.
-const DESTINATION_RACES_RETRIED: usize = 3;
+/// A stored row's destination, without opening its password.
+fn destination_of(model: &Model) -> (&str, i32, bool, bool) {
+    (&model.host, model.port, model.use_tls, model.use_ssl)
+}
+
+/// The stored row (for the write's guard) and the notifier it holds (for its record).
+async fn read_for_write(
+    writer: &Writer,
+    secrets: &SecretBox,
+    id: i32,
+) -> Result<(Model, Notifier)> {
+    let read = Entity::find_by_id(id)
+        .one(writer.db())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let notifier = to_domain(read.clone(), secrets)?;
+    Ok((read, notifier))
+}
+
+/// Only the row exactly as it was read: every column a write could change.
+fn unchanged_since(read: &Model) -> Condition {
+    Condition::all()
+        .add(Column::Id.eq(read.id))
+        .add(Column::Name.eq(read.name.as_str()))
+        .add(Column::Host.eq(read.host.as_str()))
+        .add(Column::Port.eq(read.port))
+        .add(Column::Username.eq(read.username.as_str()))
+        .add(Column::PasswordSealed.eq(read.password_sealed.as_str()))
+        .add(Column::FromEmail.eq(read.from_email.as_str()))
+        .add(Column::UseTls.eq(read.use_tls))
+        .add(Column::UseSsl.eq(read.use_ssl))
+        .add(Column::FailSilently.eq(read.fail_silently))
+}
 
 enum Updated {
     Row(Notifier, WriteEpoch),
@@ -150,24 +220,17 @@ enum Updated {
 async fn try_update(
     writer: &Writer,
     secrets: &SecretBox,
-    id: i32,
+    guard: Condition,
     changes: &NotifierChanges,
-    destination: Option<&Destination>,
+    record: sea_orm::Statement,
 ) -> Result<Updated> {
-    let mut update = Entity::update_many()
+    let update = Entity::update_many()
         .set(changed_columns(changes.clone(), secrets))
         .col_expr(
             Column::UpdatedAt,
             Func::greatest([Expr::val(now()), Expr::col(Column::UpdatedAt)]).into(),
         )
-        .filter(Column::Id.eq(id));
-    if let Some(destination) = destination {
-        update = update
-            .filter(Column::Host.eq(destination.host.as_str()))
-            .filter(Column::Port.eq(i32::from(destination.port)))
-            .filter(Column::UseTls.eq(destination.use_tls))
-            .filter(Column::UseSsl.eq(destination.use_ssl));
-    }
+        .filter(guard);
     let mut update = update.into_query();
     update.returning_all();
     let mut statement = writer.backend().build(&update);
@@ -175,7 +238,10 @@ async fn try_update(
         // A taken name updates nothing instead of failing, so a batch of writes survives it.
         statement = or_ignore(statement).map_err(|e| DbErr::Custom(e.to_string()))?;
     }
-    let written = writer.execute(statement).await.map_err(write_failed)?;
+    let written = writer
+        .execute_then(statement, record)
+        .await
+        .map_err(write_failed)?;
     Ok(match written.rows.first() {
         Some(row) => Updated::Row(
             to_domain(Model::from_query_result(row, "")?, secrets)?,
@@ -218,19 +284,40 @@ fn changed_columns(changes: NotifierChanges, secrets: &SecretBox) -> ActiveModel
     row
 }
 
-pub async fn delete(writer: &Writer, id: i64) -> Result<WriteEpoch> {
+/// Deletes the notifier with its audit record (which names every field it had). As for
+/// updates, the row must be as read, unless writes keep racing with the delete.
+pub async fn delete(
+    writer: &Writer,
+    secrets: &SecretBox,
+    id: i64,
+    audit: &AuditContext,
+) -> Result<WriteEpoch> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
-    let mut delete = Entity::delete_by_id(id).into_query();
-    delete.returning_col(Column::Id);
-    let written = writer
-        .execute(writer.backend().build(&delete))
-        .await
-        .map_err(write_failed)?;
-    if written.rows.is_empty() {
-        Err(Error::NotFound)
-    } else {
-        Ok(written.epoch)
+    for round in 0..=EXACT_ROUNDS {
+        let (read, before) = read_for_write(writer, secrets, id).await?;
+        let guard = if round < EXACT_ROUNDS {
+            unchanged_since(&read)
+        } else {
+            Condition::all().add(Column::Id.eq(id))
+        };
+        let record = AuditEntry::new(
+            AuditAction::Delete,
+            Some(i64::from(id)),
+            notifier_audit::deleted(&before),
+        );
+        let record = audit::after(writer.backend(), audit, record, None)?;
+        let mut delete = Entity::delete_many().filter(guard).into_query();
+        delete.returning_col(Column::Id);
+        let written = writer
+            .execute_then(writer.backend().build(&delete), record)
+            .await
+            .map_err(write_failed)?;
+        if !written.rows.is_empty() {
+            return Ok(written.epoch);
+        }
+        // Gone (the next read says so), or changed since it was read.
     }
+    Err(Error::NotFound)
 }
 
 /// A friendlier pre-check for error reports; the unique index still decides races.

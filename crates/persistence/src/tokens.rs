@@ -169,6 +169,16 @@ pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> Result<Option
     }))
 }
 
+/// The id of the token with this key (what audit records name instead of the key).
+pub async fn id_of(db: &impl ConnectionTrait, key: &str) -> Result<i64> {
+    api_token::Entity::find()
+        .filter(api_token::Column::KeyHash.eq(hash_key(key)))
+        .one(db)
+        .await?
+        .map(|token| i64::from(token.id))
+        .ok_or(Error::NoSuchToken)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,7 +48,7 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
-    /// Grant permission codes (2830-2836).
+    /// Grant permission codes (2830-2837).
     Grant {
         name: String,
         #[arg(required = true)]

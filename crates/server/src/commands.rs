@@ -7,8 +7,11 @@ mod listing;
 
 use std::str::FromStr;
 
-use notifier_domain::{Permission, validate_username};
-use notifier_persistence::{TransactionTrait, tokens, users};
+use notifier_domain::{
+    AuditAction, AuditContext, AuditEntry, Changes, Permission, User, validate_username,
+};
+use notifier_persistence::{ConnectionTrait, audit, tokens, users};
+use serde_json::Value;
 
 use crate::cli::{TokenCommand, UserCommand};
 use crate::settings::Settings;
@@ -23,30 +26,64 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 
 pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
     let db = open_database(settings).await?;
-    match command {
+    if let UserCommand::List = command {
+        for (user, codes) in users::list(&db).await? {
+            println!("{}", listing::user_line(&user, &codes));
+        }
+        return Ok(());
+    }
+    // Each command and its audit record commit together.
+    let txn = audit::begin(&db).await?;
+    let record = match command {
         UserCommand::Create { name, staff, admin } => {
             validate_username(&name).map_err(anyhow::Error::msg)?;
-            users::create(&db, &name, staff, admin).await?;
+            users::create(&txn, &name, staff, admin).await?;
+            let changes = Changes::default()
+                .naming("user", name.as_str())
+                .field("is_staff", Value::Null, staff)
+                .field("is_admin", Value::Null, admin);
+            AuditEntry::new(AuditAction::UserCreate, None, changes)
         }
         UserCommand::Grant { name, codes } => {
-            users::grant(&db, &name, &parse_codes(&codes)?).await?
+            let codes = parse_codes(&codes)?;
+            let (user, before) = user_and_codes(&txn, &name).await?;
+            users::grant(&txn, &name, &codes).await?;
+            let changes = codes_changed(&txn, &user, before).await?;
+            AuditEntry::new(AuditAction::UserGrant, None, changes)
         }
         UserCommand::Revoke { name, codes } => {
-            users::revoke(&db, &name, &parse_codes(&codes)?).await?
+            let codes = parse_codes(&codes)?;
+            let (user, before) = user_and_codes(&txn, &name).await?;
+            users::revoke(&txn, &name, &codes).await?;
+            let changes = codes_changed(&txn, &user, before).await?;
+            AuditEntry::new(AuditAction::UserRevoke, None, changes)
         }
         UserCommand::Deactivate { name } => {
-            // The last-admin guard's lock holds until the commit.
-            let txn = db.begin().await?;
+            // In the record's transaction: the last-admin guard's lock holds until the commit.
+            let user = users::find(&txn, &name).await?;
             users::deactivate(&txn, &name).await?;
-            txn.commit().await?;
+            let changes = Changes::default().naming("user", name.as_str()).field(
+                "is_active",
+                user.is_active,
+                false,
+            );
+            AuditEntry::new(AuditAction::UserDeactivate, None, changes)
         }
-        UserCommand::Activate { name } => users::activate(&db, &name).await?,
-        UserCommand::List => {
-            for (user, codes) in users::list(&db).await? {
-                println!("{}", listing::user_line(&user, &codes));
-            }
+        UserCommand::Activate { name } => {
+            let user = users::find(&txn, &name).await?;
+            users::activate(&txn, &name).await?;
+            let changes = Changes::default().naming("user", name.as_str()).field(
+                "is_active",
+                user.is_active,
+                true,
+            );
+            AuditEntry::new(AuditAction::UserActivate, None, changes)
         }
-    }
+        // Listed above: it changes nothing, so it leaves no record.
+        UserCommand::List => return Ok(()),
+    };
+    audit::append(&txn, &AuditContext::cli(), record).await?;
+    audit::commit(txn).await?;
     Ok(())
 }
 
@@ -60,22 +97,76 @@ pub async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result
         _ => None,
     };
     let db = open_database(settings).await?;
-    match command {
+    if let TokenCommand::List { name } = &command {
+        for token in tokens::list(&db, name.as_deref()).await? {
+            println!("{}", listing::token_line(&token));
+        }
+        return Ok(());
+    }
+    let txn = audit::begin(&db).await?;
+    let (record, key) = match command {
         TokenCommand::Create { name, .. } => {
-            let key = tokens::issue(&db, &name, expires_at).await?;
-            println!("{key}");
-        }
-        TokenCommand::Revoke { id: Some(id), .. } => tokens::revoke_by_id(&db, id).await?,
-        TokenCommand::Revoke { key, .. } => {
-            tokens::revoke(&db, key.as_deref().unwrap_or_default()).await?
-        }
-        TokenCommand::List { name } => {
-            for token in tokens::list(&db, name.as_deref()).await? {
-                println!("{}", listing::token_line(&token));
+            let key = tokens::issue(&txn, &name, expires_at).await?;
+            let mut changes = Changes::default()
+                .naming("user", name.as_str())
+                .naming("token", tokens::id_of(&txn, &key).await?);
+            if let Some(at) = expires_at {
+                changes = changes.field("expires_at", Value::Null, at.to_rfc3339());
             }
+            let record = AuditEntry::new(AuditAction::TokenCreate, None, changes);
+            (record, Some(key))
         }
+        TokenCommand::Revoke { id: Some(id), .. } => {
+            tokens::revoke_by_id(&txn, id).await?;
+            let changes = Changes::default().naming("token", id);
+            (
+                AuditEntry::new(AuditAction::TokenRevoke, None, changes),
+                None,
+            )
+        }
+        TokenCommand::Revoke { key, .. } => {
+            let key = key.unwrap_or_default();
+            let id = tokens::id_of(&txn, &key).await?;
+            tokens::revoke(&txn, &key).await?;
+            let changes = Changes::default().naming("token", id);
+            (
+                AuditEntry::new(AuditAction::TokenRevoke, None, changes),
+                None,
+            )
+        }
+        // Listed above: it changes nothing, so it leaves no record.
+        TokenCommand::List { .. } => return Ok(()),
+    };
+    audit::append(&txn, &AuditContext::cli(), record).await?;
+    audit::commit(txn).await?;
+    // Printed once committed: a key whose record failed was never issued.
+    if let Some(key) = key {
+        println!("{key}");
     }
     Ok(())
+}
+
+/// The user and the codes it holds before a grant or revoke.
+async fn user_and_codes(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> anyhow::Result<(User, Vec<Permission>)> {
+    let user = users::find(db, name).await?;
+    let codes = users::granted(db, user.id).await?;
+    Ok((user, codes))
+}
+
+/// `{"user": name, "permissions": [before, after]}`, or only the name when none changed.
+async fn codes_changed(
+    db: &impl ConnectionTrait,
+    user: &User,
+    before: Vec<Permission>,
+) -> anyhow::Result<Changes> {
+    let after = users::granted(db, user.id).await?;
+    let codes = |codes: Vec<Permission>| codes.into_iter().map(|p| p.code()).collect::<Vec<_>>();
+    Ok(Changes::default()
+        .naming("user", user.username.as_str())
+        .field("permissions", codes(before), codes(after)))
 }
 
 /// All codes are checked before any is applied, so bad input changes nothing.

@@ -30,6 +30,7 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub cache: CacheSettings,
     pub delivery: DeliverySettings,
+    pub audit: AuditSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -142,6 +143,14 @@ pub struct DeliverySettings {
     /// How long a claim holds a delivery; at least `smtp.total_timeout_secs`.
     pub lease_secs: u64,
     /// Finished deliveries older than this many days are deleted.
+    pub retention_days: u64,
+}
+
+/// The audit log (§12).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Records older than this many days are deleted.
     pub retention_days: u64,
 }
 

@@ -5,16 +5,14 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Condition, Logger, from_fn};
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use notifier_delivery::{DeliveryOptions, Outbox, Workers};
 use notifier_mailer::{Mailer, MailerConfig};
 use notifier_persistence::{Bootstrap, DatabaseConnection, SecretBox};
 use notifier_store::{ChangeHooks, Clock, Store, StoreOptions};
-use notifier_web::{
-    ACCESS_LOG_FORMAT, AppState, AuthThrottle, Metrics, NotifierBodies, OriginPolicy,
-};
+use notifier_web::{AppState, AuthThrottle, Metrics, NotifierBodies, OriginPolicy};
 use secrecy::ExposeSecret;
 
 use crate::settings::Settings;
@@ -106,7 +104,9 @@ impl Application {
                     from_fn(notifier_web::check_host),
                 ))
                 .wrap(from_fn(notifier_web::record_request))
-                .wrap(Logger::new(ACCESS_LOG_FORMAT))
+                // Inside the log, so that its line names the id the response carries.
+                .wrap(from_fn(notifier_web::assign_request_id))
+                .wrap(notifier_web::access_log())
                 .configure(notifier_web::configure)
         });
         if let Some(workers) = settings.server.workers {
@@ -156,14 +156,19 @@ impl Application {
 }
 
 fn delivery_options(settings: &Settings) -> DeliveryOptions {
-    const DAY: Duration = Duration::from_secs(24 * 60 * 60);
     let delivery = &settings.delivery;
     DeliveryOptions {
         workers: delivery.workers,
         max_attempts: delivery.max_attempts,
         lease: Duration::from_secs(delivery.lease_secs),
-        retention: DAY.saturating_mul(u32::try_from(delivery.retention_days).unwrap_or(u32::MAX)),
+        retention: days(delivery.retention_days),
+        audit_retention: days(settings.audit.retention_days),
     }
+}
+
+fn days(n: u64) -> Duration {
+    const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+    DAY.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// SIGINT or SIGTERM.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use notifier_domain::{Delivery, DeliveryQuery};
+use notifier_domain::{AuditContext, Delivery, DeliveryQuery};
 use notifier_persistence::deliveries::{
     self, Claimed, NewDelivery, Outcome, Refused, Start, Stats,
 };
@@ -38,7 +38,13 @@ impl DeliveryStore {
 
     /// Records a message before any SMTP traffic: queued for the workers, or leased for
     /// `lease` to the caller, which makes the first attempt itself.
-    pub async fn create(&self, new: NewDelivery, claim_for: Option<Duration>) -> Result<Delivery> {
+    /// Its `send` audit record commits with it.
+    pub async fn create(
+        &self,
+        new: NewDelivery,
+        claim_for: Option<Duration>,
+        audit: &AuditContext,
+    ) -> Result<Delivery> {
         let now = self.clock.utc_now();
         let start = match claim_for {
             None => Start::Queued,
@@ -46,7 +52,7 @@ impl DeliveryStore {
                 lease_until: deliveries::lease_until(now, lease),
             },
         };
-        Ok(deliveries::create(&self.writer, &self.secrets, new, start, now).await?)
+        Ok(deliveries::create(&self.writer, &self.secrets, new, start, now, audit).await?)
     }
 
     /// Leases the delivery due first for one attempt, if any is due.
@@ -82,9 +88,9 @@ impl DeliveryStore {
     }
 
     /// A failed or deferred delivery, queued again now with a fresh round of attempts.
-    pub async fn retry(&self, id: i64) -> Result<Delivery> {
+    pub async fn retry(&self, id: i64, audit: &AuditContext) -> Result<Delivery> {
         let now = self.clock.utc_now();
-        match deliveries::retry(&self.writer, id, now).await? {
+        match deliveries::retry(&self.writer, id, now, audit).await? {
             Ok(delivery) => Ok(delivery),
             Err(Refused::NotFound) => Err(Error::DeliveryNotFound),
             Err(Refused::WrongState) => Err(Error::NotRetryable),
@@ -92,9 +98,9 @@ impl DeliveryStore {
     }
 
     /// A queued or deferred delivery, cancelled.
-    pub async fn cancel(&self, id: i64) -> Result<Delivery> {
+    pub async fn cancel(&self, id: i64, audit: &AuditContext) -> Result<Delivery> {
         let now = self.clock.utc_now();
-        match deliveries::cancel(&self.writer, id, now).await? {
+        match deliveries::cancel(&self.writer, id, now, audit).await? {
             Ok(delivery) => Ok(delivery),
             Err(Refused::NotFound) => Err(Error::DeliveryNotFound),
             Err(Refused::WrongState) => Err(Error::NotCancellable),

@@ -23,6 +23,9 @@
 //!                          ├─ principals       token → principal, under the auth epoch;
 //!                          │                   expiry checked per request, last use
 //!                          │                   written off the request path
+//!                          ├─ audit            the audit log: page · append · prune (each
+//!                          │                   write above appends its own record in its
+//!                          │                   own transaction)
 //!                          ├─ idempotency      Idempotency-Key claims and kept answers
 //!                          │                   (database only: they must hold across instances)
 //!                          └─ EpochReader      one epoch read serves every request for 5 ms
@@ -79,6 +82,7 @@
 //! that owns its caches and its writes, with the same shape of interface (read returning
 //! response bytes, writes that update the caches and call the change hooks themselves).
 
+mod audit;
 mod authentication;
 mod cache;
 mod clock;
@@ -94,9 +98,11 @@ mod load_locks;
 mod notifiers;
 mod principals;
 mod render;
+mod sending;
 mod store;
 mod token_use;
 
+pub use audit::AuditStore;
 pub use authentication::AuthenticationStore;
 pub use clock::Clock;
 pub use counters::CacheCounters;
@@ -114,4 +120,5 @@ pub use notifier_persistence::deliveries::{
 pub use notifiers::{Created, NotifierStore};
 pub use principals::{Principals, TokenCheck};
 pub use render::{PageParts, Render};
+pub use sending::SendingSettings;
 pub use store::{Store, StoreOptions};

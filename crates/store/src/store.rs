@@ -7,9 +7,10 @@ use notifier_persistence::{DatabaseConnection, NotReady, SecretBox, Writer};
 use crate::epochs::EpochReader;
 use crate::items::ItemCache;
 use crate::notifiers::Parts;
+use crate::sending::{SendingCache, SendingSettings};
 use crate::{
-    AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore, Idempotency,
-    NotifierStore, Principals, Render,
+    AuditStore, AuthenticationStore, CacheCounters, ChangeHooks, Clock, DeliveryStore, DkimStore,
+    Idempotency, NotifierStore, Principals, Render,
 };
 
 /// What [`Store::open`] needs.
@@ -39,6 +40,8 @@ pub struct Store {
     pub dkim: DkimStore,
     pub principals: Principals,
     pub idempotency: Idempotency,
+    pub audit: AuditStore,
+    sending: SendingCache,
     db: DatabaseConnection,
 }
 
@@ -62,15 +65,21 @@ impl Store {
             writer.own_epochs().clone(),
             options.clock.clone(),
         );
+        let audit = AuditStore::new(db.clone(), writer.clone(), options.clock.clone());
         let deliveries = DeliveryStore::new(
             db.clone(),
             writer.clone(),
             options.secrets.clone(),
             options.clock.clone(),
         );
-        let authentication =
-            AuthenticationStore::new(db.clone(), options.secrets.clone(), options.hooks.clone());
-        let dkim = DkimStore::new(db.clone(), options.secrets.clone());
+        let sending = SendingCache::new(db.clone(), options.secrets.clone(), epochs.clone());
+        let authentication = AuthenticationStore::new(
+            db.clone(),
+            options.secrets.clone(),
+            options.hooks.clone(),
+            sending.clone(),
+        );
+        let dkim = DkimStore::new(db.clone(), options.secrets.clone(), sending.clone());
         let notifiers = NotifierStore::new(Parts {
             db: db.clone(),
             writer,
@@ -89,8 +98,15 @@ impl Store {
             dkim,
             principals: Principals::new(db.clone(), epochs, options.clock),
             idempotency,
+            audit,
+            sending,
             db,
         })
+    }
+
+    /// How a send through `notifier_id` (just read) logs in and signs.
+    pub async fn sending_settings(&self, notifier_id: i64) -> crate::Result<Arc<SendingSettings>> {
+        self.sending.get(notifier_id).await
     }
 
     /// Whether the database answers and takes writes (`/readyz`); why not, when not.

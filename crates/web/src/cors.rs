@@ -34,6 +34,7 @@ pub fn cors(allowed_origins: &[String]) -> Option<Cors> {
             header::LOCATION,
             header::RETRY_AFTER,
             crate::idempotency::IDEMPOTENT_REPLAY,
+            crate::request_id::X_REQUEST_ID,
         ])
         .max_age(86400)
         // A foreign origin gets an ordinary answer without CORS headers; the browser blocks it.

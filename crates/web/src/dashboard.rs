@@ -112,7 +112,7 @@ mod tests {
         for (field, max) in expected {
             let input = page
                 .split("<input")
-                .find(|tag| tag.contains(&format!("name=\"{field}\"")))
+                .find(|tag| tag.contains(&format!("id=\"field-{field}\"")))
                 .unwrap_or_else(|| panic!("no input for {field}"));
             assert!(
                 input.contains(&format!("maxlength=\"{max}\"")),

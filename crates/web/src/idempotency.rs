@@ -22,6 +22,7 @@ use notifier_store::{Begun, Guard};
 
 use crate::auth::{Needs, authorize};
 use crate::body::read_json_body;
+use crate::request_id::{naming_request, request_id_of};
 use crate::{ApiError, AppState};
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -125,6 +126,13 @@ async fn run(
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
             .map(str::to_owned)
+    };
+    // A kept 502 names the request that made it, in its replays too (§12).
+    let body = match request_id_of(&request) {
+        Some(id) if head.status().is_server_error() => {
+            naming_request(&body, &id).map_or(body, Into::into)
+        }
+        _ => body,
     };
     let stored = StoredResponse {
         status: head.status().as_u16(),

@@ -6,6 +6,7 @@
 //! error bodies.
 
 mod api_docs;
+mod audit_context;
 mod auth;
 mod body;
 mod cors;
@@ -21,6 +22,7 @@ mod metrics;
 mod openapi;
 mod origin;
 mod paths;
+mod request_id;
 mod request_metrics;
 mod routes;
 mod state;
@@ -35,10 +37,8 @@ pub use metrics::Metrics;
 pub use openapi::document as openapi_document;
 pub use origin::OriginPolicy;
 pub use paths::ROUTES;
+pub use request_id::{X_REQUEST_ID, access_log, assign_request_id};
 pub use request_metrics::record_request;
 pub use routes::configure;
 pub use state::AppState;
 pub use throttle::AuthThrottle;
-
-/// The access-log format: method, path, status and latency; never headers or bodies.
-pub const ACCESS_LOG_FORMAT: &str = "%a \"%r\" %s %b %Dms";

@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api_docs::{Detail, FieldErrorsBody, IdempotentOperations};
 use crate::handlers::{
-    authentication, create, delete, delivery_actions, delivery_log, dkim, health, list, me,
-    metrics, retrieve, send, smtp_check, update,
+    audit_log, authentication, create, delete, delivery_actions, delivery_log, dkim, health, list,
+    me, metrics, retrieve, send, smtp_check, update,
 };
 
 #[derive(OpenApi)]
@@ -23,6 +23,7 @@ use crate::handlers::{
         delete::delete, authentication::retrieve, authentication::replace, dkim::retrieve,
         dkim::replace, dkim::delete, smtp_check::smtp_check, send::send, delivery_log::list,
         delivery_log::retrieve, delivery_actions::retry, delivery_actions::cancel, me::me,
+        audit_log::list,
         health::healthz,
         health::readyz, metrics::metrics,
     ),
@@ -35,6 +36,7 @@ use crate::handlers::{
         (name = "sending", description = "Checking settings and sending mail (code 2835)"),
         (name = "deliveries", description = "The delivery log (code 2836); retry and cancel (code 2835)"),
         (name = "account", description = "Who a token belongs to"),
+        (name = "audit", description = "The audit log: who changed what, and when (code 2837)"),
         (name = "operations", description = "Health, readiness and metrics; no authentication"),
     ),
 )]

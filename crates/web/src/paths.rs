@@ -12,6 +12,7 @@ pub const DELIVERY_PATH: &str = "/api/notifications/deliveries/{id}";
 pub const RETRY_PATH: &str = "/api/notifications/deliveries/{id}/retry";
 pub const CANCEL_PATH: &str = "/api/notifications/deliveries/{id}/cancel";
 pub const ME_PATH: &str = "/api/me";
+pub const AUDIT_PATH: &str = "/api/audit";
 pub const HEALTHZ_PATH: &str = "/healthz";
 pub const READYZ_PATH: &str = "/readyz";
 pub const METRICS_PATH: &str = "/metrics";
@@ -27,7 +28,7 @@ pub const OPEN_ALLOW: &str = "GET";
 
 /// Every route with the methods it serves: the 405 answers' `Allow` headers come from
 /// here, and a test holds the schema to exactly this list.
-pub const ROUTES: [(&str, &str); 14] = [
+pub const ROUTES: [(&str, &str); 15] = [
     (NOTIFIERS_PATH, COLLECTION_ALLOW),
     (NOTIFIER_PATH, ITEM_ALLOW),
     (CHECK_PATH, ACTION_ALLOW),
@@ -39,6 +40,7 @@ pub const ROUTES: [(&str, &str); 14] = [
     (RETRY_PATH, ACTION_ALLOW),
     (CANCEL_PATH, ACTION_ALLOW),
     (ME_PATH, ME_ALLOW),
+    (AUDIT_PATH, READ_ONLY_ALLOW),
     (HEALTHZ_PATH, OPEN_ALLOW),
     (READYZ_PATH, OPEN_ALLOW),
     (METRICS_PATH, OPEN_ALLOW),

@@ -15,14 +15,14 @@ use crate::handlers::not_allowed::{
     not_allowed, not_allowed_authenticated, not_allowed_open, not_found,
 };
 use crate::handlers::{
-    authentication, create, delete, delivery_actions, delivery_log, dkim, health, list, me,
-    metrics, retrieve, send, smtp_check, update,
+    audit_log, authentication, create, delete, delivery_actions, delivery_log, dkim, health, list,
+    me, metrics, retrieve, send, smtp_check, update,
 };
 use crate::idempotency::idempotent;
 use crate::paths::{
-    ACTION_ALLOW, AUTHENTICATION_PATH, CANCEL_PATH, CHECK_PATH, COLLECTION_ALLOW, DELIVERIES_PATH,
-    DELIVERY_PATH, DKIM_ALLOW, DKIM_PATH, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW, ME_PATH,
-    METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READ_ONLY_ALLOW, READYZ_PATH,
+    ACTION_ALLOW, AUDIT_PATH, AUTHENTICATION_PATH, CANCEL_PATH, CHECK_PATH, COLLECTION_ALLOW,
+    DELIVERIES_PATH, DELIVERY_PATH, DKIM_ALLOW, DKIM_PATH, HEALTHZ_PATH, ITEM_ALLOW, ME_ALLOW,
+    ME_PATH, METRICS_PATH, NOTIFIER_PATH, NOTIFIERS_PATH, OPEN_ALLOW, READ_ONLY_ALLOW, READYZ_PATH,
     RETRY_PATH, SEND_PATH, SETTING_ALLOW,
 };
 
@@ -118,6 +118,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::head().to(me::me))
                 .route(options().to(me_options))
                 .default_service(web::to(not_allowed_authenticated(ME_ALLOW))),
+        )
+        .service(
+            resource(AUDIT_PATH, slash)
+                .route(web::get().to(audit_log::list))
+                .route(web::head().to(audit_log::list))
+                .route(options().to(audit_log::options))
+                .default_service(web::to(not_allowed(READ_ONLY_ALLOW))),
         );
     }
     cfg.service(open_resource(HEALTHZ_PATH).route(web::get().to(health::healthz)))

@@ -61,6 +61,19 @@ impl Browser {
         found.unwrap_or_else(|e| panic!("find all {css:?}: {e}"))
     }
 
+    /// The visible text of every element `css` selects now, in document order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for el in self.find_all(css).await {
+            texts.push(
+                el.text()
+                    .await
+                    .unwrap_or_else(|e| panic!("text of {css:?}: {e}")),
+            );
+        }
+        texts
+    }
+
     /// The element `css` selects; panics when there is none.
     pub async fn el(&self, css: &str) -> Element {
         self.find(css)
@@ -80,8 +93,35 @@ impl Browser {
         }
     }
 
+    /// Waits until nothing `css` selects is displayed (a message that fades, say).
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let shown = match self.find(css).await {
+                Some(el) => el.is_displayed().await.unwrap_or(false),
+                None => false,
+            };
+            if !shown {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{css:?} still shown after {WAIT:?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Clicks `css` after scrolling it to the middle of the viewport: WebDriver scrolls only
+    /// as far as the edge, where a sticky bar (the pager on a phone) may cover it.
     pub async fn click(&self, css: &str) {
-        let clicked = self.el(css).await.click().await;
+        let el = self.el(css).await;
+        self.execute(
+            "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' })",
+            vec![json!(el)],
+        )
+        .await;
+        let clicked = el.click().await;
         clicked.unwrap_or_else(|e| panic!("clicking {css:?} failed: {e}"));
     }
 
@@ -138,6 +178,12 @@ impl Browser {
         self.goto(&app.url("/")).await;
         self.ready().await;
         assert_eq!(self.current_url().await, app.url("/dashboard/"));
+    }
+
+    /// Opens the dashboard of `app` and signs in as its admin.
+    pub async fn open_as_admin(&self, app: &TestApp) {
+        self.open_dashboard(app).await;
+        self.sign_in(&app.admin_token).await;
     }
 
     /// `body[data-view]`: "signin", "list" or "deliveries".
@@ -245,6 +291,27 @@ impl Browser {
             vec![json!(el)],
         )
         .await;
+    }
+
+    /// Every visible button, select, text input and page link inside `scope` is at least
+    /// 44 × 44 px (WCAG's enhanced target size; check boxes and radios have their labels).
+    pub async fn assert_touch_targets(&self, scope: &str) {
+        let small = self
+            .execute(
+                "return [...document.querySelectorAll(arguments[0] + ' :is(button, select, summary, \
+                   input:not([type=checkbox], [type=radio]), textarea, .page-link)')] \
+                   .filter((el) => el.checkVisibility() && !el.classList.contains('link-button')) \
+                   .map((el) => [el.id || el.className || el.tagName, el.getBoundingClientRect()]) \
+                   .filter(([, r]) => r.height < 44 || r.width < 44) \
+                   .map(([name, r]) => [name, Math.round(r.width), Math.round(r.height)])",
+                vec![json!(scope)],
+            )
+            .await;
+        assert_eq!(
+            small,
+            json!([]),
+            "{scope}: targets under 44 px ([name, width, height])"
+        );
     }
 
     /// Nothing sticks out sideways: the page does not scroll horizontally, nor does any

@@ -7,7 +7,9 @@ use super::page::row;
 use crate::helpers::*;
 use crate::smtp_server::{Security, SmtpServerOptions, TestSmtpServer};
 
-pub const BAD_PORT: &str = "Ensure this value is less than or equal to 65535.";
+/// The browser's own range check, in the form's words (the API's would be DRF's
+/// "Ensure this value is less than or equal to 65535.").
+pub const BAD_PORT: &str = "Port must be between 1 and 65535.";
 pub const RELAY_USER: &str = "relay-user";
 pub const RELAY_PASSWORD: &str = "relay-password";
 
@@ -38,8 +40,9 @@ pub fn relay_body(port: u16) -> Value {
     })
 }
 
-/// Opens the create form, submits port 70000, and checks the message lands beside the port
-/// field while nothing is stored. Leaves the form open.
+/// Opens the create form, submits port 70000, and checks the browser's range check lands
+/// beside the port field and in the summary at the top, while nothing is stored. Leaves the
+/// form open.
 pub async fn submit_bad_port(browser: &Browser, app: &TestApp) {
     let count_before = app.get(NOTIFIERS, &app.admin_token).await.json()["count"].clone();
     browser.click("#create-button").await;
@@ -56,6 +59,10 @@ pub async fn submit_bad_port(browser: &Browser, app: &TestApp) {
     );
     assert_eq!(browser.text("#error-port").await, BAD_PORT);
     assert_eq!(browser.property("#field-port", "ariaInvalid").await, "true");
+    assert!(browser.is_displayed("#error-summary").await, "no summary");
+    let summary = browser.text("#error-summary").await;
+    assert!(summary.starts_with("Fix 1 problem:"), "{summary}");
+    assert!(summary.contains(BAD_PORT), "{summary}");
     assert!(
         browser.dialog_open("#form-dialog").await,
         "the form stays open"

@@ -164,16 +164,18 @@ pub fn assert_detail(resp: &Resp, status: u16, detail: &str) {
 }
 
 /// A `/send` whose SMTP exchange failed after its delivery was recorded: 502, exactly
-/// `{"detail": detail, "delivery": <id>}`, and `Location` naming that delivery. Returns the id.
+/// `{"detail": detail, "delivery": <id>, "request_id": <its X-Request-Id>}` (§12: a 5xx
+/// body names its request), and `Location` naming that delivery. Returns the id.
 #[track_caller]
 pub fn assert_send_failed(resp: &Resp, detail: &str) -> i64 {
     let delivery = resp.json()["delivery"]
         .as_i64()
         .unwrap_or_else(|| panic!("a failed send should name its delivery: {}", resp.text));
+    let request_id = resp.header("x-request-id");
     assert_json(
         resp,
         502,
-        &serde_json::json!({ "detail": detail, "delivery": delivery }),
+        &serde_json::json!({ "detail": detail, "delivery": delivery, "request_id": request_id }),
     );
     assert_delivery_location(resp, delivery);
     delivery

@@ -41,8 +41,25 @@ impl TestCa {
 
     /// A server certificate for `names` (DNS names or IP literals), signed by this CA.
     pub fn server_config(&self, names: &[&str]) -> Arc<ServerConfig> {
+        self.signed_server_config(names, |_| {})
+    }
+
+    /// A server certificate for `names`, signed by this CA, that expired on 2020-01-31.
+    pub fn expired_server_config(&self, names: &[&str]) -> Arc<ServerConfig> {
+        self.signed_server_config(names, |params| {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 31);
+        })
+    }
+
+    fn signed_server_config(
+        &self,
+        names: &[&str],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> Arc<ServerConfig> {
         let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
         let mut params = CertificateParams::new(names.clone()).expect("server params");
+        adjust(&mut params);
         params.distinguished_name.push(
             DnType::CommonName,
             names.first().map_or("localhost", String::as_str),

@@ -45,9 +45,16 @@ async fn queued(
     subject: &str,
     at: DateTime<Utc>,
 ) -> Delivery {
-    create(writer, secrets, new_delivery(subject), Start::Queued, at)
-        .await
-        .unwrap()
+    create(
+        writer,
+        secrets,
+        new_delivery(subject),
+        Start::Queued,
+        at,
+        &AuditContext::cli(),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -138,7 +145,10 @@ async fn retention_deletes_only_old_finished_deliveries() {
         .unwrap();
     let waiting = queued(&writer, &secrets, "waiting", old).await;
     let cancelled = queued(&writer, &secrets, "recent", now).await;
-    cancel(&writer, cancelled.id, now).await.unwrap().unwrap();
+    cancel(&writer, cancelled.id, now, &AuditContext::cli())
+        .await
+        .unwrap()
+        .unwrap();
 
     let purged = purge_finished(&writer, now - Duration::days(30), 500)
         .await

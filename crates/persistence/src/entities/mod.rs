@@ -2,6 +2,7 @@
 //! repositories hand out domain types.
 
 pub(crate) mod api_token;
+pub(crate) mod audit_log;
 pub(crate) mod delivery;
 pub(crate) mod email_notifier;
 pub(crate) mod idempotency_key;

@@ -27,9 +27,12 @@ pub(super) struct Queue {
     jobs: mpsc::Sender<Job>,
 }
 
-/// One statement and where its outcome goes.
+/// One statement, what follows it in its transaction, and where its outcome goes.
 struct Job {
     statement: Statement,
+    /// Runs right after `statement`, in the same transaction; it must test by itself
+    /// whether `statement` changed a row (`changes()`), since the script runs unattended.
+    then: Option<Statement>,
     done: oneshot::Sender<Result<Written, WriteError>>,
 }
 
@@ -42,11 +45,20 @@ impl Queue {
         Self { jobs }
     }
 
-    /// Queues the statement and waits until its batch is committed or has failed.
-    pub(super) async fn execute(&self, statement: Statement) -> Result<Written, WriteError> {
+    /// Queues the statement (and the one that follows it in its transaction, if any) and
+    /// waits until its batch is committed or has failed.
+    pub(super) async fn execute(
+        &self,
+        statement: Statement,
+        then: Option<Statement>,
+    ) -> Result<Written, WriteError> {
         let (done, outcome) = oneshot::channel();
         self.jobs
-            .send(Job { statement, done })
+            .send(Job {
+                statement,
+                then,
+                done,
+            })
             .await
             .map_err(|_| WriteError::Stopped)?;
         outcome.await.unwrap_or(Err(WriteError::Stopped))
@@ -81,14 +93,25 @@ async fn commit_batches(pool: SqlitePool, mut queued: mpsc::Receiver<Job>, own: 
 /// Commits one batch and tells each of its writers the outcome.
 async fn commit(pool: &SqlitePool, jobs: Vec<Job>, own: &OwnEpochs) {
     own.batch_started();
-    let statements: Vec<&Statement> = jobs.iter().map(|job| &job.statement).collect();
+    let statements: Vec<&Statement> = jobs
+        .iter()
+        .flat_map(|job| std::iter::once(&job.statement).chain(job.then.as_ref()))
+        .collect();
     let outcome = run(pool, &statements).await;
     // Recorded before any caller hears of its write, so a server never mistakes its own
     // change for someone else's.
     own.batch_ended(outcome.as_ref().ok().map(|committed| committed.range));
     match outcome {
         Ok(committed) => {
-            for (job, (rows, epoch)) in jobs.into_iter().zip(committed.statements) {
+            let mut results = committed.statements.into_iter();
+            for job in jobs {
+                let Some((rows, epoch)) = results.next() else {
+                    break;
+                };
+                // What follows a statement returns nothing its caller reads.
+                if job.then.is_some() {
+                    results.next();
+                }
                 let written = Written {
                     rows,
                     epoch: WriteEpoch::Exact(epoch),

@@ -24,7 +24,9 @@ mod script;
 #[cfg(test)]
 mod tests;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement, TransactionTrait,
+};
 
 pub use outcome::WriteEpoch;
 pub(crate) use outcome::{WriteError, Written};
@@ -75,9 +77,44 @@ impl Writer {
     /// Runs one statement and returns the rows it returned, once they are committed.
     pub(crate) async fn execute(&self, statement: Statement) -> Result<Written, WriteError> {
         match &self.batches {
-            Some(batches) => batches.execute(statement).await,
+            Some(batches) => batches.execute(statement, None).await,
             None => self.execute_directly(statement).await,
         }
+    }
+
+    /// Runs `statement` and, in the same transaction, `then` if `statement` returned a
+    /// row (the audit record of a change: both commit or neither). On SQLite `then` must
+    /// test that itself (`WHERE changes() > 0`): the batch runs as one script.
+    pub(crate) async fn execute_then(
+        &self,
+        statement: Statement,
+        then: Statement,
+    ) -> Result<Written, WriteError> {
+        match &self.batches {
+            Some(batches) => batches.execute(statement, Some(then)).await,
+            None => self.execute_in_transaction(statement, then).await,
+        }
+    }
+
+    /// The statement, then `then` if it returned a row, in one transaction.
+    async fn execute_in_transaction(
+        &self,
+        statement: Statement,
+        then: Statement,
+    ) -> Result<Written, WriteError> {
+        let txn = self.db.begin().await.map_err(WriteError::Failed)?;
+        let rows = txn
+            .query_all_raw(statement)
+            .await
+            .map_err(WriteError::Failed)?;
+        if !rows.is_empty() {
+            txn.execute_raw(then).await.map_err(WriteError::Failed)?;
+        }
+        txn.commit().await.map_err(WriteError::Failed)?;
+        Ok(Written {
+            rows,
+            epoch: WriteEpoch::Committed,
+        })
     }
 
     /// The statement alone, in autocommit.

@@ -148,3 +148,66 @@ async fn a_failed_batch_is_reported_to_its_writer() {
     let error = crate::Error::from(failed.err().unwrap());
     assert!(matches!(error, crate::Error::Unavailable(_)), "{error:?}");
 }
+
+/// The audit record of an insert, in the same transaction, only if the insert wrote a row.
+fn record_after() -> Statement {
+    let entry = notifier_domain::AuditEntry::new(
+        notifier_domain::AuditAction::Create,
+        None,
+        notifier_domain::Changes::default(),
+    );
+    let context = notifier_domain::AuditContext::cli();
+    crate::audit::after(
+        DbBackend::Sqlite,
+        &context,
+        entry,
+        Some(crate::audit::Refers::NewNotifier),
+    )
+    .unwrap()
+}
+
+async fn records(db: &DatabaseConnection) -> Vec<i64> {
+    sqlx::query("SELECT notifier_id FROM audit_log ORDER BY id")
+        .fetch_all(db.get_sqlite_connection_pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn what_follows_a_write_commits_with_it_and_only_if_it_wrote() {
+    let (_dir, db) = sqlite().await;
+    let writer = Writer::start(db.clone()).await.unwrap();
+
+    // Concurrent writes share batches: each record must follow its own insert.
+    let written = futures_util::future::join_all(
+        ["a", "b", "a", "c"].map(|name| writer.execute_then(insert(name), record_after())),
+    )
+    .await;
+    let mut ids: Vec<i64> = written
+        .into_iter()
+        .filter_map(|w| {
+            w.unwrap()
+                .rows
+                .first()
+                .map(|row| row.try_get_by_index(0).unwrap())
+        })
+        .collect();
+
+    ids.sort_unstable();
+    assert_eq!(ids.len(), 3, "the second \"a\" inserted nothing");
+    assert_eq!(
+        records(&db).await,
+        ids,
+        "one record per row written, naming it"
+    );
+
+    // A batch that fails keeps neither the write nor its record.
+    let failed = writer
+        .execute_then(insert_or_fail("a"), record_after())
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(records(&db).await.len(), 3);
+}

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use notifier_domain::{AuditAction, AuditContext, AuditEntry, Changes};
+use notifier_persistence::audit;
 use notifier_persistence::rotation::{self, RotateOptions};
 
 use crate::cli::KeysCommand;
@@ -32,6 +34,14 @@ async fn rotate(settings: &Settings, batch_size: u64, pause: Duration) -> anyhow
     for value in &rotated.unreadable {
         eprintln!("keys rotate: no configured key opens {value}");
     }
+    // Its own transaction: the rotation is many small commits, recorded once it ends.
+    let changes = Changes::default()
+        .naming("re_encrypted", rotated.re_encrypted)
+        .naming("remaining", rotated.remaining);
+    let txn = audit::begin(&db).await?;
+    let record = AuditEntry::new(AuditAction::KeysRotate, None, changes);
+    audit::append(&txn, &AuditContext::cli(), record).await?;
+    audit::commit(txn).await?;
     println!(
         "re-encrypted {} values; {} still use an old key",
         rotated.re_encrypted, rotated.remaining

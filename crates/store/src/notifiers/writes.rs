@@ -1,7 +1,7 @@
 //! Creating, changing and deleting notifiers, and what every write does afterwards.
 
 use bytes::Bytes;
-use notifier_domain::{FieldErrors, NewNotifier, NotifierChanges};
+use notifier_domain::{AuditContext, FieldErrors, NewNotifier, NotifierChanges};
 use notifier_persistence::{Error as DbError, dkim, notifiers};
 use serde_json::{Map, Value};
 
@@ -9,8 +9,9 @@ use super::{Created, NotifierStore};
 use crate::{Error, Result};
 
 impl NotifierStore {
-    pub async fn create(&self, new: NewNotifier) -> Result<Created> {
-        let written = notifiers::create(&self.writer, &self.secrets, new).await;
+    /// Creates a notifier; its audit record commits with it.
+    pub async fn create(&self, new: NewNotifier, audit: &AuditContext) -> Result<Created> {
+        let written = notifiers::create(&self.writer, &self.secrets, new, audit).await;
         // Ids are never reused, so no cached body can be stale. The new body is not cached
         // until first read: caching every create would grow memory with each one (a bulk
         // import of 100,000 notifiers: about 100 MB) for reads that may never come.
@@ -30,7 +31,12 @@ impl NotifierStore {
     }
 
     /// Applies a PATCH or PUT; the notifier's new body.
-    pub async fn update(&self, id: i64, changes: NotifierChanges) -> Result<Bytes> {
+    pub async fn update(
+        &self,
+        id: i64,
+        changes: NotifierChanges,
+        audit: &AuditContext,
+    ) -> Result<Bytes> {
         // A notifier that signs with DKIM keeps its from_email inside the signing domain.
         // (No row for an unknown id: the update below answers its 404.)
         if let Some(from_email) = &changes.from_email
@@ -42,7 +48,7 @@ impl NotifierStore {
                 notifier_domain::dkim::FROM_EMAIL_OUTSIDE_DKIM,
             )));
         }
-        let written = notifiers::update(&self.writer, &self.secrets, id, changes).await;
+        let written = notifiers::update(&self.writer, &self.secrets, id, changes, audit).await;
         let (notifier, epoch) = self.unless_failed(id, written)?;
         let body = self.body(&notifier);
         self.items.wrote(id, epoch, body.as_ref().ok().cloned());
@@ -50,8 +56,8 @@ impl NotifierStore {
         body
     }
 
-    pub async fn delete(&self, id: i64) -> Result<()> {
-        let deleted = notifiers::delete(&self.writer, id).await;
+    pub async fn delete(&self, id: i64, audit: &AuditContext) -> Result<()> {
+        let deleted = notifiers::delete(&self.writer, &self.secrets, id, audit).await;
         let epoch = self.unless_failed(id, deleted)?;
         self.items.wrote(id, epoch, None);
         self.changed(id);

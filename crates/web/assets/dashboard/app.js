@@ -7,18 +7,37 @@
  * Stable hooks for browser tests (CSS selectors):
  *   body[data-state="loading"|"ready"]  ready = the current view is rendered and no request,
  *                                       debounce or list load is pending
- *   body[data-view="signin"|"list"|"deliveries"]
+ *   body[data-view="signin"|"list"|"notifier"|"deliveries"]
  *   #view-nav #nav-notifiers #nav-deliveries (the nav only with permission 2836; aria-current)
  *   #signin-form #token-input #signin-button #signin-error
- *   #signout-button #whoami #status (role=status; plain sentences for 401/403/404/413/5xx)
- *   #search-input #create-button #no-list (shown without permission 2830) #list-empty
- *   #notifier-table  tbody tr[data-id="<id>"]  .edit-button .test-button .send-button .delete-button
+ *   #signout-button #whoami #status-bar #status (role=status; plain sentences for
+ *     401/403/404/413/5xx; good news fades) #status-dismiss
+ *   List (location #notifiers?page=&page_size=&search=&ordering=&host=&use_tls=&use_ssl=&fail_silently=):
+ *   #search-input #filter-host #filter-use_tls #filter-use_ssl #filter-fail_silently #list-clear
+ *   #create-button #no-list (shown without permission 2830) #list-loading (while a page loads)
+ *   #list-empty #list-empty-text #empty-create #empty-clear
+ *   #notifier-table  tbody tr[data-id="<id>"]  .name-link (with 2832)
+ *     .edit-button .test-button .send-button .delete-button (icon buttons, aria-label "<Action> <name>")
+ *   tr.row-note[data-note-for="<id>"] (a message about that notifier, under its row)
  *   th[data-sort] (aria-sort)  button.sort-button[data-sort="id|name|created_at|updated_at"]
- *   #prev-page #next-page #page-info #page-size
- *   #form-dialog #notifier-form #field-<name> #error-<name> #error-non_field_errors
+ *   #list-pager #prev-page #next-page #page-links .page-link[data-page] (aria-current) #page-info #page-size
+ *   One notifier (2832; location #notifiers/<id>?<the list's query>):
+ *   #notifier-heading #notifier-sub #nf-<field> #notifier-readonly (without 2833) #notifier-note
+ *     #detail-edit #detail-test #detail-send #detail-delete #back-to-list
+ *   #auth-form #auth-fields (disabled without 2833) #auth-method-password|none|xoauth2
+ *     #auth-provider #auth-tenant #auth-grant #auth-token_url #auth-scope #auth-client_id
+ *     #auth-client_secret #auth-refresh_token #auth-error-<field> #auth-error-summary
+ *     #auth-submit #auth-status
+ *   #dkim-state #dkim-record #dkim-dns-name #dkim-dns-type #dkim-dns-value .copy-button[data-copy]
+ *     #dkim-copy-status #dkim-form #dkim-domain #dkim-selector #dkim-algorithm #dkim-private_key
+ *     #dkim-error-<field> #dkim-error-summary #dkim-submit #dkim-delete #dkim-status
+ *   Forms: #<form prefix>error-summary ("Fix n problems:", .link-button[data-focus] per problem)
+ *   #form-dialog #notifier-form #field-<name> #error-<name> #error-non_field_errors #error-summary
  *     #form-submit #form-cancel #form-status
- *   #confirm-dialog #confirm-delete #confirm-cancel #confirm-status
+ *   #confirm-dialog #confirm-heading #confirm-text #confirm-delete #confirm-cancel #confirm-status
  *   #test-dialog #test-to #test-error-to #test-submit #test-result #test-close
+ *     #test-progress #test-cancel (while it runs) #test-steps li.step[data-step][data-ok]
+ *     .step-name .step-time .step-detail #test-advice #test-advice-text (the hint)
  *   #send-dialog #send-<field> #send-error-<field> #send-error-non_field_errors
  *     #send-submit #send-result #send-close #send-delivery-link (with 2836: opens the delivery)
  *   Deliveries (2836; location hash #deliveries?status=…&notifier=…&page=…):
@@ -35,7 +54,9 @@ const API = '/api/notifications/notifiers/email';
 const ME = '/api/me';
 const DELIVERIES = '/api/notifications/deliveries';
 const TOKEN_KEY = 'notifier.token';
-const PERM = { list: 2830, create: 2831, retrieve: 2832, edit: 2833, remove: 2834, send: 2835, deliveries: 2836 };
+const PERM = { list: 2830, create: 2831, retrieve: 2832, edit: 2833, remove: 2834, send: 2835, deliveries: 2836, audit: 2837 };
+const AUDIT = '/api/audit';
+const HISTORY_PAGE = 20;
 const STATUSES = ['queued', 'sending', 'sent', 'deferred', 'failed', 'cancelled'];
 const RETRYABLE = ['failed', 'deferred'];
 const CANCELLABLE = ['queued', 'deferred'];
@@ -44,6 +65,25 @@ const TEXT_FIELDS = ['name', 'host', 'port', 'username', 'password', 'from_email
 const FLAG_FIELDS = ['use_tls', 'use_ssl', 'fail_silently'];
 const SEND_FIELDS = ['to', 'cc', 'bcc', 'reply_to', 'subject', 'body', 'html_body'];
 const SEARCH_DELAY_MS = 300;
+/** Good news stays this long, then fades; errors stay until dismissed or replaced. */
+const FADE_MS = 6000;
+const LIST_ORDERINGS = ['id', 'name', 'created_at', 'updated_at'].flatMap((f) => [f, `-${f}`]);
+const LIST_FLAGS = ['use_tls', 'use_ssl', 'fail_silently'];
+const AUTH_METHODS = ['password', 'none', 'xoauth2'];
+const AUTH_FIELDS = ['method', 'provider', 'tenant', 'grant', 'token_url', 'scope', 'client_id', 'client_secret', 'refresh_token'];
+const DKIM_FIELDS = ['domain', 'selector', 'algorithm', 'private_key'];
+/** /test's staged report: what each step checked, in the words staff use. */
+const STEP_LABELS = {
+  oauth2_token: 'OAuth2 access token',
+  resolve: 'Resolve the host name',
+  connect: 'Connect',
+  tls: 'TLS handshake',
+  ehlo: 'EHLO (greeting)',
+  auth: 'Log in (AUTH)',
+  mail_from: 'Sender (MAIL FROM)',
+  rcpt_to: 'Recipient (RCPT TO)',
+  data: 'Message (DATA)',
+};
 
 const MSG = {
   badToken: 'That token was not accepted.',
@@ -56,7 +96,6 @@ const MSG = {
   server: 'The server had a problem. Try again.',
   network: 'Could not reach the server. Check your connection and try again.',
   bug: 'Something went wrong in the dashboard. Reload the page and try again.',
-  badPort: 'A valid integer is required.',
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -68,8 +107,10 @@ const state = {
   pageSize: 20,
   search: '',
   ordering: 'id',
+  filters: { host: '', use_tls: '', use_ssl: '', fail_silently: '' },
   count: 0,
   rows: new Map(), // id → notifier, as last listed
+  notes: new Map(), // id → { text, tone }: a message shown under that notifier's row
   listAbort: null,
 };
 
@@ -160,8 +201,33 @@ function reportFailure(res, area, gone) {
 
 /* ---------- small DOM helpers ---------- */
 
+let statusTimer = null;
+
+/** The page-wide message bar (sticky, so it stays in view when scrolled). */
 function say(text, tone = 'info') {
+  clearTimeout(statusTimer);
   setLine($('#status'), text, tone);
+  const bar = $('#status-bar');
+  bar.hidden = !text;
+  bar.dataset.tone = tone;
+  bar.classList.remove('fading');
+  if (text && tone !== 'error') statusTimer = setTimeout(() => fade(bar, () => say('')), FADE_MS);
+}
+
+/** Fades an element out (CSS), then runs `done`. */
+function fade(element, done) {
+  element.classList.add('fading');
+  setTimeout(done, 600);
+}
+
+/** A message line next to its cause; good news fades after a while. */
+function flash(element, text, tone = 'info') {
+  clearTimeout(element.fadeTimer);
+  element.classList.remove('fading');
+  setLine(element, text, tone);
+  if (text && tone !== 'error') {
+    element.fadeTimer = setTimeout(() => fade(element, () => flash(element, '')), FADE_MS);
+  }
 }
 
 function setLine(element, text, tone = 'info') {
@@ -206,16 +272,19 @@ function storeToken(token) {
   }
 }
 
-const TITLES = { signin: 'Email notifiers', list: 'Email notifiers', deliveries: 'Deliveries' };
+const TITLES = { signin: 'Email notifiers', list: 'Email notifiers', notifier: 'Notifier', deliveries: 'Deliveries' };
 
 function showView(name) {
   $('#signin-view').hidden = name !== 'signin';
   $('#list-view').hidden = name !== 'list';
+  $('#notifier-view').hidden = name !== 'notifier';
   $('#deliveries-view').hidden = name !== 'deliveries';
   $('#session').hidden = name === 'signin';
   $('#view-nav').hidden = name === 'signin' || !can(PERM.deliveries);
+  $('#nav-notifiers').setAttribute('href', listHash());
+  const section = name === 'notifier' ? 'list' : name;
   for (const [link, view] of [['#nav-notifiers', 'list'], ['#nav-deliveries', 'deliveries']]) {
-    if (view === name) $(link).setAttribute('aria-current', 'page');
+    if (view === section) $(link).setAttribute('aria-current', 'page');
     else $(link).removeAttribute('aria-current');
   }
   document.body.dataset.view = name;
@@ -224,7 +293,9 @@ function showView(name) {
 
 /** The heading of the view on screen: where focus goes when its target is gone. */
 function viewHeading() {
-  return document.body.dataset.view === 'deliveries' ? $('#deliveries-heading') : $('#list-heading');
+  const view = document.body.dataset.view;
+  if (view === 'deliveries') return $('#deliveries-heading');
+  return view === 'notifier' ? $('#notifier-heading') : $('#list-heading');
 }
 
 function showSignin() {
@@ -271,6 +342,8 @@ function onSigninSubmit(event) {
 function forgetSession() {
   cancelPendingSearch();
   state.listAbort?.abort();
+  tester.abort?.abort();
+  setListLoading(false);
   state.token = null;
   state.me = null;
   state.rows.clear();
@@ -278,8 +351,11 @@ function forgetSession() {
   for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   $('#notifier-rows').replaceChildren();
   $('#notifier-table').removeAttribute('aria-busy');
-  Object.assign(state, { page: 1, search: '', ordering: 'id', count: 0 });
-  $('#search-input').value = '';
+  Object.assign(state, { page: 1, pageSize: 20, search: '', ordering: 'id', count: 0 });
+  state.filters = { host: '', use_tls: '', use_ssl: '', fail_silently: '' };
+  state.notes.clear();
+  Object.assign(detail, { id: null, notifier: null });
+  syncListControls();
   forgetDeliveries();
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
 }
@@ -307,26 +383,49 @@ async function showMain() {
   await route();
 }
 
-/** #deliveries… opens the delivery log (with 2836); anything else the notifier list. */
+/*
+ * The location says what is on screen, so reload, Back and shared links show the same view:
+ *   #notifiers?page=2&page_size=50&search=…&ordering=-name&host=…&use_tls=true  the list
+ *   #notifiers/<id>?<the list's query>                                           one notifier
+ *   #deliveries?…                                                                the delivery log
+ */
+function parseHash(hash = location.hash) {
+  const one = /^#notifiers\/([1-9]\d{0,8})(?:\?(.*))?$/.exec(hash);
+  if (one) return { view: 'notifier', id: Number(one[1]), query: one[2] || '' };
+  if (hash.startsWith('#deliveries')) return { view: 'deliveries', query: '' };
+  const list = /^#notifiers(?:\?(.*))?$/.exec(hash);
+  return { view: 'list', query: list ? list[1] || '' : '' };
+}
+
+/** #deliveries… opens the delivery log (with 2836), #notifiers/<id> a notifier (with 2832),
+ * anything else the notifier list. */
 function route() {
-  if (location.hash.startsWith('#deliveries') && can(PERM.deliveries)) return showDeliveries();
+  const where = parseHash();
+  if (where.view === 'deliveries' && can(PERM.deliveries)) return showDeliveries();
+  readListQuery(where.query);
+  if (where.view === 'notifier' && can(PERM.retrieve)) return showNotifier(where.id);
   return showNotifiers();
 }
 
-/** Navigation links switch views in place (pushState: Back returns to the previous view). */
-function onNavClick(event) {
-  const link = event.target.closest('a[href^="#"]');
-  if (!link || !state.token) return;
+/** In-page links switch views in place (pushState: Back returns to the previous view). */
+function onLinkClick(event) {
+  const link = event.target.closest('a[href^="#notifiers"], a[href^="#deliveries"]');
+  if (!link || !state.token || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
-  if (link.getAttribute('href') !== location.hash) history.pushState(null, '', link.getAttribute('href'));
+  pushHash(link.getAttribute('href'));
   busy(route);
+}
+
+function pushHash(hash) {
+  if (hash !== location.hash) history.pushState(null, '', hash);
 }
 
 /** Back and Forward between views (popstate: also for pushState entries, which fire no
  * hashchange); other fragments (the skip link's #main) are not views. */
 function onHistoryMove() {
   const hash = location.hash;
-  if (!state.token || (hash && hash !== '#notifiers' && !hash.startsWith('#deliveries'))) return;
+  if (!state.token || (hash && !hash.startsWith('#notifiers') && !hash.startsWith('#deliveries'))) return;
+  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   busy(route);
 }
 
@@ -335,12 +434,80 @@ async function showNotifiers() {
   showView('list');
   $('#no-list').hidden = can(PERM.list);
   $('#list-body').hidden = !can(PERM.list);
-  $('#page-size').value = String(state.pageSize);
+  syncListControls();
   if (can(PERM.list)) await loadList();
   $('#list-heading').focus();
 }
 
 /* ---------- list ---------- */
+
+/** The list's state from a location query; anything odd falls back to its default. */
+function readListQuery(query) {
+  const params = new URLSearchParams(query);
+  const get = (key) => params.get(key) ?? '';
+  const positive = (v) => /^[1-9]\d{0,8}$/.test(v);
+  state.page = positive(get('page')) ? Number(get('page')) : 1;
+  state.pageSize = PAGE_SIZES.includes(Number(get('page_size'))) ? Number(get('page_size')) : 20;
+  state.search = get('search').trim().slice(0, 1000);
+  state.ordering = LIST_ORDERINGS.includes(get('ordering')) ? get('ordering') : 'id';
+  state.filters = { host: get('host').trim().slice(0, 255) };
+  for (const flag of LIST_FLAGS) state.filters[flag] = ['true', 'false'].includes(get(flag)) ? get(flag) : '';
+}
+
+/** The list's state as a query: only what differs from the defaults. */
+function listQuery({ page = state.page } = {}) {
+  const params = new URLSearchParams();
+  if (page > 1) params.set('page', String(page));
+  if (state.pageSize !== 20) params.set('page_size', String(state.pageSize));
+  if (state.search) params.set('search', state.search);
+  if (state.ordering !== 'id') params.set('ordering', state.ordering);
+  for (const [key, value] of Object.entries(state.filters)) if (value) params.set(key, value);
+  return params.toString();
+}
+
+function listHash(options) {
+  const query = listQuery(options);
+  return `#notifiers${query ? `?${query}` : ''}`;
+}
+
+function notifierHash(id) {
+  const query = listQuery();
+  return `#notifiers/${id}${query ? `?${query}` : ''}`;
+}
+
+/** The search field, filters and page size show the state (after a reload, Back or a link). */
+function syncListControls() {
+  $('#search-input').value = state.search;
+  $('#filter-host').value = state.filters.host;
+  for (const flag of LIST_FLAGS) $(`#filter-${flag}`).value = state.filters[flag];
+  $('#page-size').value = String(state.pageSize);
+  $('#list-clear').hidden = !narrowed();
+  showFilterCount();
+  // On a phone the filters fold away unless one is on; on wider screens they stay open.
+  $('#list-filters').open = WIDE.matches || Object.values(state.filters).some(Boolean);
+}
+
+const WIDE = matchMedia('(min-width: 761px)');
+
+/** "(2 on)" beside the folded filters' summary. */
+function showFilterCount() {
+  const on = Object.values(state.filters).filter(Boolean).length;
+  $('#filter-count').textContent = on ? `(${on} on)` : '';
+}
+
+function narrowed() {
+  return Boolean(state.search || Object.values(state.filters).some(Boolean));
+}
+
+/** A change the user made to the list: a new history entry, then the new page. */
+function changeList(change) {
+  change();
+  pushHash(listHash());
+  $('#nav-notifiers').setAttribute('href', listHash());
+  $('#list-clear').hidden = !narrowed();
+  showFilterCount();
+  busy(loadList);
+}
 
 function listUrl() {
   const params = new URLSearchParams({
@@ -349,6 +516,7 @@ function listUrl() {
     ordering: state.ordering,
   });
   if (state.search) params.set('search', state.search);
+  for (const [key, value] of Object.entries(state.filters)) if (value) params.set(key, value);
   return `${API}?${params}`;
 }
 
@@ -357,20 +525,31 @@ async function loadList() {
   state.listAbort?.abort();
   const controller = new AbortController();
   state.listAbort = controller;
-  $('#notifier-table').setAttribute('aria-busy', 'true');
+  setListLoading(true);
   const res = await request('GET', listUrl(), undefined, { signal: controller.signal });
   if (res.aborted) return;
   state.listAbort = null;
-  $('#notifier-table').removeAttribute('aria-busy');
+  setListLoading(false);
   if (res.ok) return renderList(res.data);
   if (res.status === 404 && state.page > 1) return loadEarlierPage();
   reportFailure(res);
 }
 
-/** "Invalid page.": rows vanished under us; step back to the last page that should exist. */
+/** While a page loads, the old rows dim under a visible "Loading…" (and aria-busy). */
+function setListLoading(loading) {
+  const wrap = $('#notifier-table-wrap');
+  wrap.classList.toggle('is-loading', loading);
+  if (loading) wrap.hidden = false;
+  $('#list-loading').hidden = !loading;
+  if (loading) $('#notifier-table').setAttribute('aria-busy', 'true');
+  else $('#notifier-table').removeAttribute('aria-busy');
+}
+
+/** "Invalid page.": rows vanished under us (or a stale link); step back to a page that exists. */
 function loadEarlierPage() {
   const lastKnown = Math.max(1, Math.ceil(state.count / state.pageSize));
   state.page = lastKnown < state.page ? lastKnown : 1;
+  if (document.body.dataset.view === 'list') history.replaceState(null, '', listHash());
   return loadList();
 }
 
@@ -380,6 +559,7 @@ function renderList(data) {
   state.rows = new Map(results.map((notifier) => [notifier.id, notifier]));
   const refocus = focusedRowButton();
   $('#notifier-rows').replaceChildren(...results.map(buildRow));
+  for (const id of state.notes.keys()) renderNote(id);
   // Keep keyboard focus on the same button; if its row is gone (deleted), on the heading.
   if (refocus && !focusRowButton(refocus.id, refocus.className)) $('#list-heading').focus();
   renderEmpty(results.length);
@@ -387,12 +567,31 @@ function renderList(data) {
   renderSort();
 }
 
+/** An empty page says why, and offers the next step. */
 function renderEmpty(shown) {
-  const empty = $('#list-empty');
-  empty.hidden = shown > 0;
-  empty.textContent = state.search
-    ? `No notifiers match “${state.search}”.`
-    : 'No notifiers yet.';
+  $('#list-empty').hidden = shown > 0;
+  const filtered = narrowed();
+  let text = 'No notifiers yet.';
+  if (state.search) text = `No notifiers match “${state.search}”${filtered && Object.values(state.filters).some(Boolean) ? ' with these filters' : ''}.`;
+  else if (filtered) text = 'No notifiers match these filters.';
+  if (!filtered && can(PERM.create)) text += ' Create one to start sending mail.';
+  $('#list-empty-text').textContent = text;
+  $('#empty-create').hidden = filtered || !can(PERM.create);
+  $('#empty-clear').hidden = !filtered;
+  // Nothing to sort or page through: the empty state alone, with its one way on.
+  $('#notifier-table-wrap').hidden = shown === 0;
+  $('#list-pager').hidden = state.count === 0;
+  $('#list-clear').hidden = !filtered || shown === 0;
+}
+
+function clearListNarrowing() {
+  changeList(() => {
+    state.search = '';
+    state.filters = { host: '', use_tls: '', use_ssl: '', fail_silently: '' };
+    state.page = 1;
+    syncListControls();
+  });
+  $('#search-input').focus();
 }
 
 function buildRow(notifier) {
@@ -400,10 +599,25 @@ function buildRow(notifier) {
   row.dataset.id = String(notifier.id);
   const cell = (name) => row.querySelector(`.col-${name}`);
   cell('id').textContent = String(notifier.id);
-  cell('name').textContent = notifier.name;
-  cell('host').textContent = `${notifier.host}:${notifier.port}`;
-  cell('username').textContent = notifier.username;
-  cell('from').textContent = notifier.from_email;
+  const link = cell('name').querySelector('.name-link');
+  cell('name').title = notifier.name;
+  if (can(PERM.retrieve)) {
+    link.textContent = notifier.name;
+    link.href = notifierHash(notifier.id);
+    cell('name').querySelector('.name-text').remove();
+  } else {
+    cell('name').querySelector('.name-text').textContent = notifier.name;
+    link.remove();
+  }
+  // Long values end in "…" rather than break mid-word; the whole value is in the title.
+  const truncated = (name, text) => {
+    const span = cell(name).querySelector('.truncate');
+    span.textContent = text;
+    span.title = text;
+  };
+  truncated('host', `${notifier.host}:${notifier.port}`);
+  truncated('username', notifier.username);
+  truncated('from', notifier.from_email);
   const badge = row.querySelector('.tls-badge');
   badge.textContent = tlsMode(notifier);
   badge.classList.add(`tls-${tlsMode(notifier).toLowerCase()}`);
@@ -435,7 +649,11 @@ function pruneRowActions(row, name) {
   for (const [className, ok] of Object.entries(allowed)) {
     const button = row.querySelector(`.${className}`);
     if (!ok) button.remove();
-    else button.setAttribute('aria-label', `${button.textContent} ${name}`);
+    else {
+      // Icon buttons: the name is for screen readers, the title a tooltip for the mouse.
+      button.setAttribute('aria-label', `${button.dataset.action} ${name}`);
+      button.title = button.dataset.action;
+    }
   }
 }
 
@@ -445,6 +663,38 @@ function renderPager() {
   $('#page-info').textContent = `Page ${state.page} of ${pages} · ${state.count} ${noun}`;
   setDisabled($('#prev-page'), state.page <= 1, $('#next-page'));
   setDisabled($('#next-page'), state.page >= pages, $('#prev-page'));
+  $('#page-links').replaceChildren(...pageNumbers(state.page, pages).map((n) => pageLink(n, pages)));
+}
+
+/** First, last, and the current page with its neighbours; gaps become "…". */
+function pageNumbers(current, pages) {
+  const shown = [1, pages, current - 1, current, current + 1].filter((n) => n >= 1 && n <= pages);
+  const sorted = [...new Set(shown)].sort((a, b) => a - b);
+  const out = [];
+  for (const n of sorted) {
+    if (out.length && n - out[out.length - 1] === 2) out.push(n - 1);
+    else if (out.length && n - out[out.length - 1] > 2) out.push(null);
+    out.push(n);
+  }
+  return out;
+}
+
+function pageLink(n, pages) {
+  const item = document.createElement('li');
+  if (n === null) {
+    item.className = 'page-gap';
+    item.textContent = '…';
+    return item;
+  }
+  const link = document.createElement('a');
+  link.className = 'page-link';
+  link.href = listHash({ page: n });
+  link.dataset.page = String(n);
+  link.textContent = String(n);
+  link.setAttribute('aria-label', `Page ${n} of ${pages}`);
+  if (n === state.page) link.setAttribute('aria-current', 'page');
+  item.append(link);
+  return item;
 }
 
 /** Disables a button without dropping keyboard focus on the floor. */
@@ -475,19 +725,70 @@ function focusRowButton(id, className, rows = '#notifier-rows') {
   return Boolean(button);
 }
 
+/* row notes: what happened to a notifier, shown under its row (good news fades) */
+
+const NOTE_COLUMNS = 9;
+
+/** Says `text` where the eye is: under the notifier's row, on its page, or in the bar. */
+function tell(id, text, tone = 'info') {
+  const view = document.body.dataset.view;
+  if (view === 'notifier' && detail.id === id) return flash($('#notifier-note'), text, tone);
+  if (view === 'list' && state.rows.has(id)) {
+    clearTimeout(state.notes.get(id)?.timer);
+    const note = { text, tone };
+    if (tone !== 'error') note.timer = setTimeout(() => dropNote(id), FADE_MS);
+    state.notes.set(id, note);
+    renderNote(id);
+    return;
+  }
+  say(text, tone);
+}
+
+function dropNote(id) {
+  const shown = document.querySelector(`#notifier-rows tr.row-note[data-note-for="${id}"]`);
+  const forget = () => {
+    state.notes.delete(id);
+    document.querySelector(`#notifier-rows tr.row-note[data-note-for="${id}"]`)?.remove();
+  };
+  if (shown) fade(shown, forget);
+  else forget();
+}
+
+function renderNote(id) {
+  document.querySelector(`#notifier-rows tr.row-note[data-note-for="${id}"]`)?.remove();
+  const note = state.notes.get(id);
+  const row = document.querySelector(`#notifier-rows tr[data-id="${id}"]`);
+  if (!note || !row) return;
+  const tr = document.createElement('tr');
+  tr.className = 'row-note';
+  tr.dataset.noteFor = String(id);
+  tr.dataset.tone = note.tone;
+  const td = document.createElement('td');
+  td.colSpan = NOTE_COLUMNS;
+  const line = document.createElement('p');
+  line.setAttribute('role', 'status');
+  line.className = 'inline-status';
+  setLine(line, note.text, note.tone);
+  td.append(line);
+  tr.append(td);
+  row.after(tr);
+}
+
 /** A second click on the same column reverses the order. */
 function onSortClick(event) {
   const button = event.target.closest('.sort-button');
   if (!button) return;
   const field = button.dataset.sort;
-  state.ordering = state.ordering === field ? `-${field}` : field;
-  state.page = 1;
-  busy(loadList);
+  changeList(() => {
+    state.ordering = state.ordering === field ? `-${field}` : field;
+    state.page = 1;
+  });
 }
 
 function goToPage(delta) {
-  state.page = Math.max(1, state.page + delta);
-  busy(loadList);
+  changeList(() => {
+    state.page = Math.max(1, state.page + delta);
+  });
 }
 
 /* search: typing waits for a pause; Enter searches at once */
@@ -509,28 +810,48 @@ function cancelPendingSearch() {
 function runSearch() {
   cancelPendingSearch();
   if (!state.token) return;
+  applyListControls();
+}
+
+/** Search and filters as typed and chosen: one history entry when anything changed. */
+function applyListControls() {
   const search = $('#search-input').value.trim();
-  if (search === state.search) return;
-  state.search = search;
-  state.page = 1;
-  busy(loadList);
+  const filters = { host: $('#filter-host').value.trim() };
+  for (const flag of LIST_FLAGS) filters[flag] = $(`#filter-${flag}`).value;
+  const same = search === state.search && Object.entries(filters).every(([key, value]) => state.filters[key] === value);
+  if (same) return;
+  changeList(() => {
+    Object.assign(state, { search, filters, page: 1 });
+  });
 }
 
 function onPageSizeChange() {
-  state.pageSize = Number($('#page-size').value) || 20;
-  state.page = 1;
-  busy(loadList);
+  changeList(() => {
+    state.pageSize = Number($('#page-size').value) || 20;
+    state.page = 1;
+  });
 }
 
 function onRowClick(event) {
   const button = event.target.closest('button');
   const row = button && button.closest('tr[data-id]');
   if (!row) return;
-  const id = Number(row.dataset.id);
+  openAction(button, Number(row.dataset.id));
+}
+
+/** Edit, Test, Send and Delete, from a row or from the notifier's page. A note left under
+ * the row (an error stays until then) makes way for the new action. */
+function openAction(button, id) {
+  if (state.notes.has(id)) dropNote(id);
   if (button.classList.contains('edit-button')) busy(() => openEdit(id, button));
   else if (button.classList.contains('test-button')) openTest(id, button);
   else if (button.classList.contains('send-button')) openSend(id, button);
   else if (button.classList.contains('delete-button')) openDelete(id, button);
+}
+
+/** The notifier as last shown: its row, or its page. */
+function known(id) {
+  return state.rows.get(id) || (detail.notifier && detail.notifier.id === id ? detail.notifier : undefined);
 }
 
 /* ---------- dialogs: open, focus first field, return focus on close ---------- */
@@ -599,30 +920,123 @@ function messagesOf(value) {
   return value == null ? [] : [String(value)];
 }
 
+/* validation in staff's words: the API keeps DRF's bytes, the page says it plainly */
+
+/** The visible label of an input, without its "(optional)" note. */
+function labelOf(input) {
+  const label = input && input.id ? document.querySelector(`label[for="${CSS.escape(input.id)}"]`) : null;
+  if (!label) return 'This field';
+  const copy = label.cloneNode(true);
+  for (const note of copy.querySelectorAll('.optional')) note.remove();
+  return copy.textContent.trim();
+}
+
+/** One API message for `input`, rephrased when DRF's wording is terse or lower case. */
+function friendly(message, input) {
+  const label = labelOf(input);
+  const rules = [
+    [/^This field (is required|may not be blank|may not be null)\.$/, () => `${label} is required.`],
+    [/^Ensure this field has no more than (\d+) characters\.$/, (m) => `${label} can be at most ${m[1]} characters long.`],
+    [/^Ensure this field has at least (\d+) characters\.$/, (m) => `${label} must be at least ${m[1]} characters long.`],
+    [/^Ensure this value is (less|greater) than or equal to (\d+)\.$/, (m) => rangeMessage(input, label, m)],
+    [/^Enter a valid email address\.$/, () => `${label}: enter an email address such as name@example.com.`],
+    [/^A valid integer is required\.$/, () => `${label} must be a whole number.`],
+    [/^Must be a valid boolean\.$/, () => `${label} must be on or off.`],
+    [/^Enter a valid URL\.$/, () => `${label}: enter a full address that starts with https.`],
+    [/^email notifier with this name already exists\.$/, () => 'A notifier with this name already exists. Choose another name.'],
+    [/^"(.*)" is not a valid choice\.$/, (m) => `${label}: “${m[1]}” is not one of the choices.`],
+  ];
+  for (const [pattern, say] of rules) {
+    const match = pattern.exec(message);
+    if (match) return say(match);
+  }
+  return message ? message[0].toUpperCase() + message.slice(1) : message;
+}
+
+function rangeMessage(input, label, match) {
+  const min = input && input.min;
+  const max = input && input.max;
+  if (min && max) return `${label} must be between ${min} and ${max}.`;
+  return `${label} must be ${match[1] === 'less' ? 'at most' : 'at least'} ${match[2]}.`;
+}
+
 /**
- * Shows a 400 body next to its fields: #<errorPrefix><field> beside #<inputPrefix><field>.
+ * The browser's own checks (required, number ranges, e-mail and URL syntax) before any
+ * request: {field: [message]} in the page's words, or null when the form is valid.
+ */
+function browserProblems(form) {
+  if (form.checkValidity()) return null;
+  const problems = {};
+  for (const input of form.elements) {
+    if (!input.willValidate || input.validity.valid || !input.name) continue;
+    const label = labelOf(input);
+    const v = input.validity;
+    let message = input.validationMessage;
+    if (v.valueMissing) message = `${label} is required.`;
+    else if (v.badInput || v.stepMismatch) message = `${label} must be a whole number.`;
+    else if (v.rangeOverflow || v.rangeUnderflow) message = rangeMessage(input, label, [null, v.rangeOverflow ? 'less' : 'greater', v.rangeOverflow ? input.max : input.min]);
+    else if (v.typeMismatch && input.type === 'email') message = `${label}: enter an email address such as name@example.com.`;
+    else if (v.typeMismatch && input.type === 'url') message = `${label}: enter a full address that starts with https.`;
+    else if (v.tooLong) message = `${label} can be at most ${input.maxLength} characters long.`;
+    problems[input.name] = [message];
+  }
+  return problems;
+}
+
+/**
+ * Shows a 400 body (or the browser's findings) next to its fields: #<errorPrefix><field>
+ * beside #<inputPrefix><field>, and a summary at the top of the form linking to each.
  * Keys that are not fields (non_field_errors, detail) go to the form-level error line.
  * Focuses the first invalid field so keyboard users land on the problem.
  */
 function showFieldErrors(data, { fields, errorPrefix, inputPrefix }) {
   const body = data && typeof data === 'object' ? data : { non_field_errors: ['The request was rejected.'] };
   let firstInvalid = null;
+  const summary = [];
   for (const [key, value] of Object.entries(body)) {
-    const isField = fields.includes(key);
+    const isField = fields.includes(key) && $(`#${inputPrefix}${key}`) !== null;
+    const input = isField ? $(`#${inputPrefix}${key}`) : null;
     // Unknown keys keep their name; "detail" (a JSON parse error) and non_field_errors need none.
     const named = !isField && key !== 'non_field_errors' && key !== 'detail';
-    const messages = messagesOf(value).map((message) => (named ? `${key}: ${message}` : message));
+    const messages = messagesOf(value).map((message) => (named ? `${key}: ${message}` : friendly(message, input)));
     const error = $(`#${errorPrefix}${isField ? key : 'non_field_errors'}`);
     error.append(...messages.map(lineSpan));
     error.hidden = false;
     if (!isField) continue;
-    const input = $(`#${inputPrefix}${key}`);
+    summary.push(...messages.map((message) => [message, input]));
     input.setAttribute('aria-invalid', 'true');
     const ids = (input.getAttribute('aria-describedby') || '').split(' ');
     setDescribedBy(input, [...ids, error.id]);
     firstInvalid = firstInvalid || input;
   }
+  showSummary($(`#${errorPrefix}summary`), summary);
   (firstInvalid || $(`#${errorPrefix}non_field_errors`)).focus();
+}
+
+/** "Fix 2 problems:" with a button per problem that moves focus to its field. */
+function showSummary(element, problems) {
+  if (!element || problems.length === 0) return;
+  const title = document.createElement('p');
+  title.className = 'summary-title';
+  title.textContent = problems.length === 1 ? 'Fix 1 problem:' : `Fix ${problems.length} problems:`;
+  const list = document.createElement('ul');
+  for (const [message, input] of problems) {
+    const item = document.createElement('li');
+    const jump = document.createElement('button');
+    jump.type = 'button';
+    jump.className = 'link-button';
+    jump.dataset.focus = input.id;
+    jump.textContent = message;
+    item.append(jump);
+    list.append(item);
+  }
+  element.replaceChildren(title, list);
+  element.hidden = false;
+}
+
+function onSummaryClick(event) {
+  const jump = event.target.closest('.link-button[data-focus]');
+  if (jump) document.getElementById(jump.dataset.focus)?.focus();
 }
 
 function lineSpan(text) {
@@ -667,12 +1081,12 @@ function openCreate(opener) {
 
 /** Edit starts from fresh values when the token may retrieve, else from the listed row. */
 async function openEdit(id, opener) {
-  let notifier = state.rows.get(id);
+  let notifier = known(id);
   if (can(PERM.retrieve)) {
     const res = await request('GET', `${API}/${id}`);
     if (!res.ok) {
       reportFailure(res);
-      if (res.status === 404) await loadList();
+      if (res.status === 404) await refreshView();
       return;
     }
     notifier = res.data;
@@ -751,26 +1165,24 @@ function onNotifierSubmit(event) {
 async function saveNotifier() {
   const form = $('#notifier-form');
   clearErrors(form, 'error-');
-  say('');
-  // A number input reports letters as an empty value; say so instead of dropping the field.
-  if ($('#field-port').validity.badInput) {
-    return showFieldErrors({ port: [MSG.badPort] }, notifierErrorTargets);
-  }
+  const problems = browserProblems(form);
+  if (problems) return showFieldErrors(problems, notifierErrorTargets);
   const values = readNotifierForm();
   const creating = editor.mode === 'create';
   const body = creating ? createBody(values) : patchBody(values, editor.loaded);
   if (!creating && Object.keys(body).length === 0) {
     $('#form-dialog').close();
-    say('Nothing changed.');
+    tell(editor.id, 'Nothing changed.');
     return;
   }
   setLine($('#form-status'), creating ? 'Creating…' : 'Saving…');
-  const { ticket } = editor;
+  const { ticket, id } = editor;
   const res = creating
     ? await request('POST', API, body)
-    : await request('PATCH', `${API}/${editor.id}`, body);
+    : await request('PATCH', `${API}/${id}`, body);
   handleSaveResult(res, creating, ticket);
-  if (res.ok || res.status === 404) await reloadIfListed();
+  if (res.ok || res.status === 404) await refreshView();
+  if (res.ok) tell(res.data.id, `${creating ? 'Created' : 'Saved'} “${res.data.name}”.`, 'ok');
 }
 
 const notifierErrorTargets = {
@@ -785,7 +1197,6 @@ function handleSaveResult(res, creating, ticket) {
   if (open) setLine($('#form-status'), '');
   if (res.ok) {
     if (open) dialog.close();
-    say(`${creating ? 'Created' : 'Saved'} “${res.data.name}”.`, 'ok');
   } else if (res.status === 400) {
     if (open) showFieldErrors(res.data, notifierErrorTargets);
     else say('Not saved: the server rejected the values.', 'error');
@@ -797,31 +1208,47 @@ function handleSaveResult(res, creating, ticket) {
   }
 }
 
-async function reloadIfListed() {
-  if (state.token && can(PERM.list)) await loadList();
+/** Shows fresh data in the view on screen after a change. */
+async function refreshView() {
+  if (!state.token) return;
+  if (document.body.dataset.view === 'notifier' && detail.id !== null) await loadNotifier(detail.id);
+  else if (can(PERM.list)) await loadList();
+}
+
+/* ---------- confirmation (delete a notifier, stop DKIM signing) ---------- */
+
+const confirmer = { run: null, ticket: 0 };
+
+function openConfirm({ heading, text, button, run }, opener) {
+  $('#confirm-heading').textContent = heading;
+  $('#confirm-text').textContent = text;
+  $('#confirm-delete').textContent = button;
+  setLine($('#confirm-status'), '');
+  confirmer.run = run;
+  // Cancel gets focus first: the safe choice for a stray Enter.
+  confirmer.ticket = openDialog($('#confirm-dialog'), opener, '#confirm-cancel');
+}
+
+function onConfirmDelete() {
+  const { run, ticket } = confirmer;
+  if (run) busy(() => withSubmitLock($('#confirm-delete'), () => run(ticket)));
 }
 
 /* ---------- delete ---------- */
 
-const remover = { id: null, name: '', ticket: 0 };
-
 function openDelete(id, opener) {
-  const notifier = state.rows.get(id);
+  const notifier = known(id);
   if (!notifier) return;
-  Object.assign(remover, { id, name: notifier.name });
-  $('#confirm-text').textContent =
-    `Delete “${notifier.name}” (${notifier.host}:${notifier.port})? This cannot be undone.`;
-  setLine($('#confirm-status'), '');
-  // Cancel gets focus first: the safe choice for a stray Enter.
-  remover.ticket = openDialog($('#confirm-dialog'), opener, '#confirm-cancel');
+  const { name } = notifier;
+  openConfirm({
+    heading: 'Delete notifier',
+    text: `Delete “${name}” (${notifier.host}:${notifier.port})? This cannot be undone.`,
+    button: 'Delete',
+    run: (ticket) => deleteNotifier(id, name, ticket),
+  }, opener);
 }
 
-function onConfirmDelete() {
-  busy(() => withSubmitLock($('#confirm-delete'), deleteNotifier));
-}
-
-async function deleteNotifier() {
-  const { id, name, ticket } = remover;
+async function deleteNotifier(id, name, ticket) {
   const dialog = $('#confirm-dialog');
   say('');
   setLine($('#confirm-status'), 'Deleting…');
@@ -832,29 +1259,41 @@ async function deleteNotifier() {
     if (open) dialog.close();
     if (res.ok) say(`Deleted “${name}”.`, 'ok');
     else reportFailure(res);
-    // The last row of a later page is gone: show the page before it instead.
-    if (state.rows.size === 1 && state.rows.has(id) && state.page > 1) state.page -= 1;
-    await reloadIfListed();
+    // From its own page, back to the list; on the list, the last row of a later page is
+    // gone: show the page before it instead.
+    if (document.body.dataset.view === 'notifier') {
+      detail.id = null;
+      pushHash(listHash());
+      await route();
+      return;
+    }
+    if (state.rows.size === 1 && state.rows.has(id) && state.page > 1) {
+      state.page -= 1;
+      history.replaceState(null, '', listHash());
+    }
+    await refreshView();
     return;
   }
   reportFailure(res, open ? $('#confirm-status') : null);
 }
 
-/* ---------- test ---------- */
+/* ---------- test: a staged report, with a spinner and Cancel while it runs ---------- */
 
-const tester = { id: null, ticket: 0 };
+const tester = { id: null, ticket: 0, abort: null };
 
 function describeNotifier(notifier) {
   return `“${notifier.name}” · ${notifier.host}:${notifier.port} · ${tlsMode(notifier)}`;
 }
 
 function openTest(id, opener) {
-  const notifier = state.rows.get(id);
+  const notifier = known(id);
   if (!notifier) return;
+  tester.abort?.abort();
   const form = $('#test-form');
   form.reset();
   clearErrors(form, 'test-error-');
   setLine($('#test-result'), '');
+  showTestReport(null);
   $('#test-subject').textContent = describeNotifier(notifier);
   tester.id = id;
   tester.ticket = openDialog($('#test-dialog'), opener, '#test-to');
@@ -869,20 +1308,43 @@ async function runTest() {
   const { id, ticket } = tester;
   const dialog = $('#test-dialog');
   const result = $('#test-result');
-  clearErrors($('#test-form'), 'test-error-');
-  say('');
+  const form = $('#test-form');
+  clearErrors(form, 'test-error-');
+  const problems = browserProblems(form);
+  if (problems) return showFieldErrors(problems, testErrorTargets);
   const to = $('#test-to').value.trim();
-  setLine(result, to ? 'Connecting and sending a test message…' : 'Connecting…');
-  const res = await request('POST', `${API}/${id}/test`, to ? { to } : {});
-  if (!stillOpen(dialog, ticket)) return reportLateTest(res);
   setLine(result, '');
-  if (res.ok) return showTestResult(result, res.data);
-  if (res.status === 400) {
-    return showFieldErrors(res.data, { fields: ['to'], errorPrefix: 'test-error-', inputPrefix: 'test-' });
+  showTestReport(null);
+  const controller = new AbortController();
+  tester.abort = controller;
+  showTestProgress(to ? 'Connecting and sending a test message…' : 'Connecting…');
+  const res = await request('POST', `${API}/${id}/test`, to ? { to } : {}, { signal: controller.signal });
+  if (tester.abort === controller) tester.abort = null;
+  $('#test-progress').hidden = true;
+  if (!stillOpen(dialog, ticket)) return reportLateTest(res, id);
+  if (res.aborted) {
+    setLine(result, 'Test cancelled. Nothing more will be shown for it.');
+    $('#test-submit').focus();
+    return;
   }
+  if (res.ok) return showTestResult(result, res.data);
+  if (res.status === 400) return showFieldErrors(res.data, testErrorTargets);
   if (res.status === 404) dialog.close();
   reportFailure(res, result);
-  if (res.status === 404) await reloadIfListed();
+  if (res.status === 404) await refreshView();
+}
+
+const testErrorTargets = { fields: ['to'], errorPrefix: 'test-error-', inputPrefix: 'test-' };
+
+/** The spinner with its Cancel while a test runs (null: none running). */
+function showTestProgress(text) {
+  $('#test-progress').hidden = text === null;
+  $('#test-progress-text').textContent = text || '';
+  if (text !== null) $('#test-cancel').focus();
+}
+
+function onTestCancel() {
+  tester.abort?.abort();
 }
 
 function testSummary(data) {
@@ -892,11 +1354,51 @@ function testSummary(data) {
 
 function showTestResult(element, data) {
   setLine(element, testSummary(data), data.success ? 'ok' : 'error');
+  showTestReport(data);
 }
 
-/** The dialog was closed while the test ran: the outcome still deserves a sentence. */
-function reportLateTest(res) {
-  if (res.ok) say(`Test: ${testSummary(res.data)}`, res.data.success ? 'ok' : 'error');
+/** The steps as a checklist with timings, and the hint for a known mistake. */
+function showTestReport(data) {
+  const steps = data && Array.isArray(data.steps) ? data.steps : [];
+  $('#test-steps').replaceChildren(...steps.map(stepItem));
+  $('#test-steps').hidden = steps.length === 0;
+  const hint = data && typeof data.hint === 'string' ? data.hint : '';
+  $('#test-advice-text').textContent = hint;
+  $('#test-advice').hidden = !hint;
+}
+
+function stepItem(step) {
+  const item = document.createElement('li');
+  item.className = `step ${step.ok ? 'step-ok' : 'step-failed'}`;
+  item.dataset.step = String(step.step);
+  item.dataset.ok = String(Boolean(step.ok));
+  const mark = document.createElement('span');
+  mark.className = 'step-mark';
+  mark.setAttribute('aria-hidden', 'true');
+  mark.textContent = step.ok ? '✓' : '✕';
+  const name = document.createElement('span');
+  name.className = 'step-name';
+  name.textContent = STEP_LABELS[step.step] || String(step.step);
+  const outcome = document.createElement('span');
+  outcome.className = 'visually-hidden';
+  outcome.textContent = step.ok ? ': passed' : ': failed';
+  const time = document.createElement('span');
+  time.className = 'step-time';
+  time.textContent = `${Number(step.duration_ms) || 0} ms`;
+  const detailLine = document.createElement('p');
+  detailLine.className = 'step-detail';
+  detailLine.textContent = step.detail || '';
+  detailLine.hidden = !step.detail;
+  item.append(mark, name, outcome, time, detailLine);
+  return item;
+}
+
+/** The dialog was closed while the test ran: the outcome still deserves a sentence, by its row. */
+function reportLateTest(res, id) {
+  if (res.aborted) return;
+  const name = known(id)?.name;
+  const who = name ? `Test of “${name}”` : 'Test';
+  if (res.ok) tell(id, `${who}: ${testSummary(res.data)}${res.data.hint ? ` ${res.data.hint}` : ''}`, res.data.success ? 'ok' : 'error');
   else if (res.status !== 400) reportFailure(res);
 }
 
@@ -905,7 +1407,7 @@ function reportLateTest(res) {
 const sender = { id: null, ticket: 0 };
 
 function openSend(id, opener) {
-  const notifier = state.rows.get(id);
+  const notifier = known(id);
   if (!notifier) return;
   const form = $('#send-form');
   form.reset();
@@ -939,43 +1441,47 @@ function onSendSubmit(event) {
   busy(() => withSubmitLock($('#send-submit'), sendMessage));
 }
 
+const sendErrorTargets = { fields: SEND_FIELDS, errorPrefix: 'send-error-', inputPrefix: 'send-' };
+
 async function sendMessage() {
   const { id, ticket } = sender;
   const dialog = $('#send-dialog');
   const result = $('#send-result');
-  clearErrors($('#send-form'), 'send-error-');
+  const form = $('#send-form');
+  clearErrors(form, 'send-error-');
   showDeliveryLink(null);
-  say('');
+  const problems = browserProblems(form);
+  if (problems) return showFieldErrors(problems, sendErrorTargets);
   setLine(result, 'Sending…');
   const res = await request('POST', `${API}/${id}/send`, sendBody());
   const open = stillOpen(dialog, ticket);
   if (open) setLine(result, '');
   if (open && res.data && Number.isInteger(res.data.delivery)) showDeliveryLink(res.data.delivery);
-  if (res.ok) return showSendResult(open ? result : null, res.data);
-  if (res.status === 400 && open) {
-    return showFieldErrors(res.data, { fields: SEND_FIELDS, errorPrefix: 'send-error-', inputPrefix: 'send-' });
-  }
-  if (res.status === 502) return showSmtpFailure(open ? result : null, res.data);
+  const name = known(id)?.name ?? `#${id}`;
+  if (res.ok) return showSendResult(open ? result : null, res.data, id, name);
+  if (res.status === 400 && open) return showFieldErrors(res.data, sendErrorTargets);
+  if (res.status === 502) return showSmtpFailure(open ? result : null, res.data, id, name);
   if (res.status === 404 && open) dialog.close();
   reportFailure(res, open ? result : null);
-  if (res.status === 404) await reloadIfListed();
+  if (res.status === 404) await refreshView();
 }
 
-function showSendResult(element, data) {
+/** In the dialog when it is open; else by the notifier's row, naming it. */
+function showSendResult(element, data, id, name) {
   // sent = 0 only happens when the SMTP exchange failed on a fail_silently notifier.
   const text = data.sent
     ? `Sent (message id ${data.message_id})`
     : `Not sent: the SMTP exchange failed and this notifier fails silently (${data.detail}).`;
   const tone = data.sent ? 'ok' : 'error';
   if (element) setLine(element, text, tone);
-  else say(text, tone);
+  else tell(id, `“${name}”: ${text}`, tone);
 }
 
 /** 502: the SMTP exchange failed; the body's detail ("SMTP error: ...") says why. */
-function showSmtpFailure(element, data) {
-  const detail = data && typeof data.detail === 'string' ? data.detail : MSG.server;
-  say(detail, 'error');
-  if (element) setLine(element, `Failed: ${detail}`, 'error');
+function showSmtpFailure(element, data, id, name) {
+  const detailText = data && typeof data.detail === 'string' ? data.detail : MSG.server;
+  if (element) setLine(element, `Failed: ${detailText}`, 'error');
+  else tell(id, `Sending through “${name}” failed: ${detailText}`, 'error');
 }
 
 /** With 2836, a button under the send result that opens the delivery it recorded. */
@@ -995,6 +1501,401 @@ function onDeliveryLinkClick() {
     await route();
     await openDelivery(id, null);
   });
+}
+
+/* ---------- one notifier (2832): settings, authentication and DKIM ---------- */
+
+const detail = { id: null, notifier: null };
+
+async function showNotifier(id) {
+  deliveries.abort?.abort();
+  showView('notifier');
+  $('#back-to-list').setAttribute('href', listHash());
+  if (detail.id !== id) {
+    // Another notifier: nothing of the previous one may show while this one loads.
+    for (const element of ['#notifier-note', '#auth-status', '#dkim-status', '#dkim-copy-status']) setLine($(element), '');
+    $('#notifier-panels').hidden = true;
+  }
+  detail.id = id;
+  await loadNotifier(id);
+  $('#notifier-heading').focus();
+}
+
+/** The notifier, how it logs in and its DKIM settings, fetched together. */
+async function loadNotifier(id) {
+  const path = `${API}/${id}`;
+  const [res, auth, dkim] = await Promise.all([
+    request('GET', path),
+    request('GET', `${path}/authentication`),
+    request('GET', `${path}/dkim`),
+  ]);
+  if (detail.id !== id || document.body.dataset.view !== 'notifier') return;
+  if (!res.ok) {
+    if (res.status === 401) return expireSession();
+    detail.notifier = null;
+    $('#notifier-heading').textContent = res.status === 404 ? 'Notifier not found' : 'Notifier';
+    $('#notifier-sub').textContent = '';
+    $('#notifier-panels').hidden = true;
+    $('#notifier-readonly').hidden = true;
+    for (const button of $('#detail-actions').children) button.hidden = true;
+    setLine($('#notifier-note'), `${sentence(res)} Go back to all notifiers to pick another.`, 'error');
+    return;
+  }
+  detail.notifier = res.data;
+  renderNotifier(res.data);
+  renderAuth(auth);
+  renderDkim(dkim);
+  $('#notifier-panels').hidden = false;
+  loadHistory(id, 1);
+}
+
+/* history: the notifier's audit records (code 2837) */
+
+const audit = { id: null, page: 1 };
+
+/** One page of the notifier's audit records; page 1 replaces the list, later pages add to it. */
+async function loadHistory(id, page) {
+  const panel = $('#history-panel');
+  panel.hidden = !can(PERM.audit);
+  if (panel.hidden) return;
+  audit.id = id;
+  audit.page = page;
+  const res = await request('GET', `${AUDIT}?notifier=${id}&page=${page}&page_size=${HISTORY_PAGE}`);
+  if (audit.id !== id || detail.id !== id) return;
+  const list = $('#history-list');
+  if (page === 1) list.replaceChildren();
+  $('#history-load-error').hidden = res.ok;
+  if (!res.ok) {
+    $('#history-load-error').textContent = sentence(res);
+    $('#history-more').hidden = true;
+    return;
+  }
+  for (const record of res.data.results) list.append(historyItem(record));
+  $('#history-empty').hidden = list.children.length > 0;
+  $('#history-more').hidden = !res.data.next;
+}
+
+function historyItem(record) {
+  const item = document.createElement('li');
+  const head = document.createElement('div');
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = `${record.actor} · ${record.action}`;
+  const time = document.createElement('time');
+  fillTime(time, record.at);
+  head.append(who, ' · ', time);
+  item.append(head);
+  const changes = Object.entries(record.changes || {});
+  if (changes.length > 0) {
+    const list = document.createElement('ul');
+    list.className = 'changes';
+    for (const [field, change] of changes) {
+      const line = document.createElement('li');
+      // A create has no old values: only the new ones are worth reading.
+      const [before, after] = Array.isArray(change) ? change : [undefined, change];
+      line.textContent = Array.isArray(change) && before !== null
+        ? `${field}: ${historyValue(before)} → ${historyValue(after)}`
+        : `${field}: ${historyValue(after)}`;
+      list.append(line);
+    }
+    item.append(list);
+  }
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  meta.textContent = [record.client_ip && `from ${record.client_ip}`, record.request_id && `request ${record.request_id}`]
+    .filter(Boolean)
+    .join(' · ');
+  if (meta.textContent) item.append(meta);
+  return item;
+}
+
+function historyValue(value) {
+  if (value === null || value === undefined) return '(none)';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function onHistoryMore() {
+  if (audit.id !== null) loadHistory(audit.id, audit.page + 1);
+}
+
+function renderNotifier(notifier) {
+  document.title = `${notifier.name} · notifier`;
+  $('#notifier-heading').textContent = notifier.name;
+  $('#notifier-sub').textContent = `#${notifier.id} · ${notifier.host}:${notifier.port} · ${tlsMode(notifier)}`;
+  const texts = {
+    host: notifier.host,
+    port: String(notifier.port),
+    username: notifier.username,
+    password: 'Stored (never shown)',
+    from_email: notifier.from_email,
+    tls: notifier.use_ssl ? 'Implicit TLS (SSL)' : notifier.use_tls ? 'STARTTLS' : 'Plain SMTP, no TLS',
+    fail_silently: notifier.fail_silently ? 'Yes: a failed send answers “not sent”' : 'No',
+  };
+  for (const [field, text] of Object.entries(texts)) $(`#nf-${field}`).textContent = text;
+  for (const field of ['created_at', 'updated_at']) {
+    const time = document.createElement('time');
+    fillTime(time, notifier[field]);
+    $(`#nf-${field}`).replaceChildren(time);
+  }
+  const actions = {
+    '#detail-edit': can(PERM.edit),
+    '#detail-test': can(PERM.send),
+    '#detail-send': can(PERM.send),
+    '#detail-delete': can(PERM.remove),
+  };
+  for (const [button, allowed] of Object.entries(actions)) $(button).hidden = !allowed;
+  $('#notifier-readonly').hidden = can(PERM.edit);
+}
+
+/** The page's buttons carry the row buttons' classes, so they open the same dialogs. */
+function onDetailAction(event) {
+  const button = event.target.closest('button');
+  if (button && detail.notifier !== null) openAction(button, detail.notifier.id);
+}
+
+/* authentication: password, none, or OAuth2 with the Microsoft / Google shortcuts */
+
+function renderAuth(res) {
+  const form = $('#auth-form');
+  clearErrors(form, 'auth-error-');
+  $('#auth-load-error').hidden = res.ok;
+  form.hidden = !res.ok;
+  if (!res.ok) {
+    $('#auth-load-error').textContent = sentence(res);
+    return;
+  }
+  fillAuth(res.data);
+}
+
+function fillAuth(data) {
+  const method = AUTH_METHODS.includes(data && data.method) ? data.method : 'password';
+  $(`#auth-method-${method}`).checked = true;
+  const oauth = (data && data.xoauth2) || {};
+  $('#auth-provider').value = ['microsoft', 'google'].includes(oauth.provider) ? oauth.provider : '';
+  $('#auth-grant').value = oauth.grant === 'refresh_token' ? 'refresh_token' : 'client_credentials';
+  // Secrets come back as ********: left so, a PUT keeps the stored ones.
+  for (const field of ['tenant', 'token_url', 'scope', 'client_id', 'client_secret', 'refresh_token']) {
+    $(`#auth-${field}`).value = oauth[field] == null ? '' : String(oauth[field]);
+  }
+  $('#auth-current').textContent = `In use: ${authSummary(method, oauth)}.`;
+  const editable = can(PERM.edit);
+  $('#auth-fields').disabled = !editable;
+  $('#auth-submit').hidden = !editable;
+  updateAuthFields();
+}
+
+/** The stored method in words, so it reads plainly even where the form is disabled. */
+function authSummary(method, oauth) {
+  if (method === 'none') return 'no login';
+  if (method === 'password') return 'password (AUTH PLAIN or LOGIN)';
+  const providers = { microsoft: 'Microsoft 365', google: 'Google' };
+  const by = providers[oauth.provider] ? ` with ${providers[oauth.provider]}` : '';
+  const grant = oauth.grant === 'refresh_token' ? 'refresh token' : 'client credentials';
+  return `OAuth2${by} (${grant}, client ${oauth.client_id || '?'})`;
+}
+
+/** Shows the OAuth2 fields the method, provider and grant call for; the rest are disabled,
+ * so the browser's checks skip them. */
+function updateAuthFields() {
+  const oauth = $('#auth-method-xoauth2').checked;
+  const provider = $('#auth-provider').value;
+  const grant = provider === 'google' ? 'refresh_token' : $('#auth-grant').value;
+  showPart($('#auth-oauth'), oauth);
+  showPart($('#auth-tenant-field'), oauth && provider === 'microsoft');
+  showPart($('#auth-grant-field'), oauth && provider !== 'google');
+  showPart($('#auth-token_url-field'), oauth && !provider);
+  showPart($('#auth-scope-field'), oauth && !provider);
+  showPart($('#auth-refresh_token-field'), oauth && grant === 'refresh_token');
+}
+
+function showPart(element, shown) {
+  element.hidden = !shown;
+  for (const input of element.querySelectorAll('input, select, textarea')) input.disabled = !shown;
+  if (element.matches('input, select, textarea')) element.disabled = !shown;
+}
+
+function authBody() {
+  const method = $('#auth-form').querySelector('input[name="method"]:checked')?.value || 'password';
+  if (method !== 'xoauth2') return { method };
+  const value = (field) => $(`#auth-${field}`).value;
+  const provider = value('provider');
+  const xoauth2 = { client_id: value('client_id').trim(), client_secret: value('client_secret') };
+  if (provider) xoauth2.provider = provider;
+  if (provider === 'microsoft') xoauth2.tenant = value('tenant').trim();
+  if (provider !== 'google') xoauth2.grant = value('grant');
+  if (!provider) {
+    xoauth2.token_url = value('token_url').trim();
+    xoauth2.scope = value('scope').trim();
+  }
+  const grant = provider === 'google' ? 'refresh_token' : value('grant');
+  if (grant === 'refresh_token') xoauth2.refresh_token = value('refresh_token');
+  return { method, xoauth2 };
+}
+
+const authErrorTargets = { fields: AUTH_FIELDS, errorPrefix: 'auth-error-', inputPrefix: 'auth-' };
+
+function onAuthSubmit(event) {
+  event.preventDefault();
+  busy(() => withSubmitLock($('#auth-submit'), saveAuth));
+}
+
+function saveAuth() {
+  return savePanel({
+    form: $('#auth-form'),
+    targets: authErrorTargets,
+    line: $('#auth-status'),
+    path: 'authentication',
+    body: authBody,
+    saving: 'Saving…',
+    saved: (res) => {
+      fillAuth(res.data);
+      flash($('#auth-status'), 'Authentication saved.', 'ok');
+    },
+  });
+}
+
+/**
+ * PUTs a panel's settings after the browser's checks: field errors beside their fields,
+ * anything else in the panel's own status line.
+ */
+async function savePanel({ form, targets, line, path, body, saving, saved }) {
+  const id = detail.id;
+  clearErrors(form, targets.errorPrefix);
+  const problems = browserProblems(form);
+  if (problems) return showFieldErrors(problems, targets);
+  setLine(line, saving);
+  const res = await request('PUT', `${API}/${id}/${path}`, body());
+  if (detail.id !== id) return;
+  setLine(line, '');
+  if (res.ok) saved(res);
+  else if (res.status === 400) showFieldErrors(unnested(res.data), targets);
+  else reportFailure(res, line);
+}
+
+/** DRF nests the OAuth2 object's errors ({"xoauth2": {"token_url": [...]}}): its keys are
+ * the form's fields. */
+function unnested(data) {
+  const nested = data && data.xoauth2;
+  if (!nested || typeof nested !== 'object' || Array.isArray(nested)) return data;
+  const { xoauth2: _, ...rest } = data;
+  return { ...rest, ...nested };
+}
+
+/* DKIM: the settings, the DNS record to publish (with Copy), and stop signing */
+
+function renderDkim(res) {
+  const form = $('#dkim-form');
+  clearErrors(form, 'dkim-error-');
+  const none = res.status === 404;
+  const failed = !res.ok && !none;
+  $('#dkim-load-error').hidden = !failed;
+  if (failed) $('#dkim-load-error').textContent = sentence(res);
+  const dkim = res.ok ? res.data : null;
+  const editable = can(PERM.edit);
+  $('#dkim-state').textContent = dkim
+    ? `Signing as ${dkim.domain} with selector “${dkim.selector}” (${dkim.algorithm}).`
+    : none ? 'Not signing: messages go out without a DKIM signature.' : '';
+  $('#dkim-record').hidden = !dkim;
+  if (dkim) {
+    const record = dkim.public_key_dns || {};
+    $('#dkim-dns-name').textContent = record.name || '';
+    $('#dkim-dns-type').textContent = record.type || '';
+    $('#dkim-dns-value').textContent = record.value || '';
+  }
+  setLine($('#dkim-copy-status'), '');
+  form.hidden = failed || !editable;
+  $('#dkim-submit').hidden = !editable;
+  $('#dkim-submit').textContent = dkim ? 'Save DKIM settings' : 'Start signing';
+  $('#dkim-delete').hidden = !editable || !dkim;
+  $('#dkim-key-hint').textContent = dkim
+    ? 'Empty: the server makes a new key pair, and the DNS record changes. The key is never shown.'
+    : 'Empty: the server makes a new key pair. The key is never shown.';
+  form.reset();
+  if (dkim) {
+    $('#dkim-domain').value = dkim.domain;
+    $('#dkim-selector').value = dkim.selector;
+    $('#dkim-algorithm').value = dkim.algorithm;
+  } else if (detail.notifier) {
+    $('#dkim-domain').value = detail.notifier.from_email.split('@').pop() || '';
+  }
+}
+
+const dkimErrorTargets = { fields: DKIM_FIELDS, errorPrefix: 'dkim-error-', inputPrefix: 'dkim-' };
+
+function onDkimSubmit(event) {
+  event.preventDefault();
+  busy(() => withSubmitLock($('#dkim-submit'), saveDkim));
+}
+
+function dkimBody() {
+  const body = {
+    domain: $('#dkim-domain').value.trim(),
+    selector: $('#dkim-selector').value.trim(),
+    algorithm: $('#dkim-algorithm').value,
+  };
+  if ($('#dkim-private_key').value.trim()) body.private_key = $('#dkim-private_key').value;
+  return body;
+}
+
+function saveDkim() {
+  return savePanel({
+    form: $('#dkim-form'),
+    targets: dkimErrorTargets,
+    line: $('#dkim-status'),
+    path: 'dkim',
+    body: dkimBody,
+    saving: $('#dkim-private_key').value.trim() ? 'Saving…' : 'Saving and making a key pair…',
+    saved: (res) => {
+      renderDkim(res);
+      flash($('#dkim-status'), 'DKIM settings saved. Publish the DNS record shown above.', 'ok');
+    },
+  });
+}
+
+function onDkimDelete(event) {
+  const name = detail.notifier ? detail.notifier.name : `#${detail.id}`;
+  const id = detail.id;
+  openConfirm({
+    heading: 'Stop DKIM signing',
+    text: `Stop signing mail from “${name}” with DKIM? Its key is deleted; signing again makes a new one.`,
+    button: 'Stop signing',
+    run: (ticket) => deleteDkim(id, ticket),
+  }, event.currentTarget);
+}
+
+async function deleteDkim(id, ticket) {
+  const dialog = $('#confirm-dialog');
+  setLine($('#confirm-status'), 'Stopping…');
+  const res = await request('DELETE', `${API}/${id}/dkim`);
+  const open = stillOpen(dialog, ticket);
+  if (open) setLine($('#confirm-status'), '');
+  if (res.ok || res.status === 404) {
+    if (open) dialog.close();
+    if (detail.id !== id) return;
+    renderDkim({ ok: false, status: 404, data: null });
+    flash($('#dkim-status'), 'DKIM signing stopped.', 'ok');
+    return;
+  }
+  reportFailure(res, open ? $('#confirm-status') : $('#dkim-status'));
+}
+
+/** Copies a DNS record's part; where the clipboard is refused, selects it for Ctrl+C. */
+async function onCopyClick(event) {
+  const button = event.target.closest('.copy-button');
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  const what = button.dataset.copy === 'dkim-dns-name' ? 'record name' : 'record value';
+  const status = $('#dkim-copy-status');
+  try {
+    await navigator.clipboard.writeText(source.textContent);
+    flash(status, `Copied the ${what}.`, 'ok');
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    setLine(status, `The ${what} is selected: press Ctrl+C (⌘C on a Mac) to copy it.`);
+  }
 }
 
 /* ---------- deliveries (2836) ---------- */
@@ -1337,6 +2238,26 @@ function bindEvents() {
     event.preventDefault();
     runSearch();
   });
+  // Filters apply as soon as they change (the host field on Enter or when it is left).
+  for (const filter of ['#filter-host', ...LIST_FLAGS.map((flag) => `#filter-${flag}`)]) {
+    $(filter).addEventListener('change', runSearch);
+  }
+  $('#list-clear').addEventListener('click', clearListNarrowing);
+  $('#empty-clear').addEventListener('click', clearListNarrowing);
+  $('#empty-create').addEventListener('click', (event) => openCreate(event.currentTarget));
+  $('#status-dismiss').addEventListener('click', () => say(''));
+  WIDE.addEventListener('change', () => {
+    if (WIDE.matches) $('#list-filters').open = true;
+  });
+  document.addEventListener('click', onLinkClick);
+  for (const form of document.querySelectorAll('form')) form.addEventListener('click', onSummaryClick);
+  $('#detail-actions').addEventListener('click', onDetailAction);
+  $('#auth-form').addEventListener('submit', onAuthSubmit);
+  $('#auth-form').addEventListener('change', updateAuthFields);
+  $('#dkim-form').addEventListener('submit', onDkimSubmit);
+  $('#dkim-delete').addEventListener('click', onDkimDelete);
+  $('#dkim-record').addEventListener('click', onCopyClick);
+  $('#test-cancel').addEventListener('click', onTestCancel);
   $('#notifier-table thead').addEventListener('click', onSortClick);
   $('#notifier-rows').addEventListener('click', onRowClick);
   $('#prev-page').addEventListener('click', () => goToPage(-1));
@@ -1353,7 +2274,6 @@ function bindEvents() {
   bindDialog('#test-dialog', '#test-close');
   bindDialog('#send-dialog', '#send-close');
   $('#send-delivery-link').addEventListener('click', onDeliveryLinkClick);
-  $('#view-nav').addEventListener('click', onNavClick);
   window.addEventListener('popstate', onHistoryMove);
   $('#deliveries-refresh').addEventListener('click', () => busy(loadDeliveries));
   $('#filter-notifier').addEventListener('change', applyFilters);
@@ -1373,6 +2293,7 @@ function bindEvents() {
     deliveries.page = 1;
     busy(loadDeliveries);
   });
+  $('#history-more').addEventListener('click', onHistoryMore);
   $('#delivery-retry').addEventListener('click', () => onDeliveryAction('retry'));
   $('#delivery-cancel').addEventListener('click', () => onDeliveryAction('cancel'));
   bindDialog('#delivery-dialog', '#delivery-close');

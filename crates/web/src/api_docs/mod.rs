@@ -11,7 +11,7 @@ pub use bodies::{AuthenticationBody, CheckBody, NotifierWrite, SendBody};
 #[cfg(test)]
 pub use idempotency::IDEMPOTENT_PATHS;
 pub use idempotency::IdempotentOperations;
-pub use params::{DeliveryListParams, ListParams};
+pub use params::{AuditListParams, DeliveryListParams, ListParams};
 pub use responses::{
     AuthFailures, BodyFailures, Detail, FieldErrorsBody, UnknownDelivery, UnknownNotifier,
 };

@@ -61,6 +61,25 @@ impl IntoParams for DeliveryListParams {
     }
 }
 
+/// The audit log's parameters (§12).
+pub struct AuditListParams;
+
+impl IntoParams for AuditListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = page_params();
+        params.extend([
+            query("notifier", i64::schema(), Some("The notifier's id.")),
+            query("actor", String::schema(), Some("A username, or `cli`.")),
+            query(
+                "action",
+                String::schema(),
+                Some("E.g. `create`, `update`, `send`, `dkim.update`, `token.create`."),
+            ),
+        ]);
+        params
+    }
+}
+
 /// DRF pagination's two parameters, shared by every list.
 fn page_params() -> Vec<Parameter> {
     vec![

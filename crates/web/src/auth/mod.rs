@@ -5,6 +5,8 @@
 mod header;
 mod middleware;
 mod outcome;
+
+pub(crate) use outcome::AuthOutcome;
 mod require;
 
 pub use header::{Credentials, parse as parse_credentials};

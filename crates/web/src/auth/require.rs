@@ -37,6 +37,7 @@ pub mod markers {
     marker!(DeleteNotifier, Some(Permission::DeleteNotifier));
     marker!(SendWithNotifier, Some(Permission::SendWithNotifier));
     marker!(ViewDeliveries, Some(Permission::ViewDeliveries));
+    marker!(ViewAudit, Some(Permission::ViewAudit));
     marker!(AdminOnly, None);
 }
 

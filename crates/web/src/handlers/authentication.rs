@@ -6,6 +6,7 @@ use notifier_domain::{Authentication, parse_authentication};
 
 use super::parse_id;
 use crate::api_docs::{AuthFailures, AuthenticationBody, BodyFailures, UnknownNotifier};
+use crate::audit_context::Audit;
 use crate::auth::{
     Require,
     markers::{RetrieveNotifier, UpdateNotifier},
@@ -50,6 +51,7 @@ pub async fn retrieve(
 )]
 pub async fn replace(
     _: Require<UpdateNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
@@ -64,7 +66,7 @@ pub async fn replace(
             return Err(ApiError::Validation(errors));
         }
     };
-    Ok(answer(&store.put(id, auth).await?))
+    Ok(answer(&store.put(id, auth, &audit).await?))
 }
 
 fn answer(auth: &Authentication) -> HttpResponse {

@@ -5,6 +5,7 @@ use notifier_domain::parse_create;
 
 use super::json_response;
 use crate::api_docs::{AuthFailures, BodyFailures, NotifierWrite};
+use crate::audit_context::Audit;
 use crate::auth::{Require, markers::CreateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
@@ -26,6 +27,7 @@ use crate::{ApiError, AppState};
 )]
 pub async fn create(
     _: Require<CreateNotifier>,
+    Audit(audit): Audit,
     req: HttpRequest,
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
@@ -35,7 +37,7 @@ pub async fn create(
         Ok(new) => new,
         Err(errors) => return Err(store.refused(None, &body, errors).await.into()),
     };
-    let created = store.create(new).await?;
+    let created = store.create(new, &audit).await?;
     let location = absolute_path(&req, &format!("{NOTIFIERS_PATH}/{}", created.id));
     let mut response = json_response(StatusCode::CREATED, created.body);
     if let Ok(value) = location.parse() {

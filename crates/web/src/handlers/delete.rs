@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, web};
 
 use super::parse_id;
 use crate::api_docs::{AuthFailures, UnknownNotifier};
+use crate::audit_context::Audit;
 use crate::auth::{Require, markers::DeleteNotifier};
 use crate::paths::NOTIFIER_PATH;
 use crate::{ApiError, AppState};
@@ -19,9 +20,10 @@ use crate::{ApiError, AppState};
 )]
 pub async fn delete(
     _: Require<DeleteNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    state.store.notifiers.delete(parse_id(&id)?).await?;
+    state.store.notifiers.delete(parse_id(&id)?, &audit).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 
 use super::delivery_log::parse_delivery_id;
 use crate::api_docs::{AuthFailures, Detail, UnknownDelivery};
+use crate::audit_context::Audit;
 use crate::auth::{Require, markers::SendWithNotifier};
 use crate::dto::DeliveryResponse;
 use crate::paths::{CANCEL_PATH, RETRY_PATH};
@@ -24,10 +25,11 @@ use crate::{ApiError, AppState};
 )]
 pub async fn retry(
     _: Require<SendWithNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let delivery = state.outbox.retry(parse_delivery_id(&id)?).await?;
+    let delivery = state.outbox.retry(parse_delivery_id(&id)?, &audit).await?;
     Ok(HttpResponse::Ok().json(DeliveryResponse::new(&delivery)))
 }
 
@@ -45,13 +47,14 @@ pub async fn retry(
 )]
 pub async fn cancel(
     _: Require<SendWithNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let delivery = state
         .store
         .deliveries
-        .cancel(parse_delivery_id(&id)?)
+        .cancel(parse_delivery_id(&id)?, &audit)
         .await?;
     Ok(HttpResponse::Ok().json(DeliveryResponse::new(&delivery)))
 }

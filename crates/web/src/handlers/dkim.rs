@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse_id;
 use crate::api_docs::{AuthFailures, BodyFailures, Detail};
+use crate::audit_context::Audit;
 use crate::auth::{
     Require,
     markers::{RetrieveNotifier, UpdateNotifier},
@@ -123,6 +124,7 @@ pub async fn retrieve(
 )]
 pub async fn replace(
     _: Require<UpdateNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
@@ -138,7 +140,7 @@ pub async fn replace(
         private_key: Password::new(key.to_pem()),
         public_key: key.public_key_base64(),
     };
-    state.store.dkim.put(&dkim).await?;
+    state.store.dkim.put(&dkim, &audit).await?;
     log::info!(
         "dkim set notifier={} domain={} selector={} algorithm={} generated={}",
         notifier.id,
@@ -163,11 +165,12 @@ pub async fn replace(
 )]
 pub async fn delete(
     _: Require<UpdateNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    if state.store.dkim.delete(id).await? {
+    if state.store.dkim.delete(id, &audit).await? {
         log::info!("dkim removed notifier={id}");
         Ok(HttpResponse::NoContent().finish())
     } else {

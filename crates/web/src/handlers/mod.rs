@@ -1,5 +1,6 @@
 //! One file per endpoint action.
 
+pub mod audit_log;
 pub mod authentication;
 pub mod create;
 pub mod delete;

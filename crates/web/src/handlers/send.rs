@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::parse_id;
 use crate::api_docs::{AuthFailures, BodyFailures, Detail, SendBody, UnknownNotifier};
-use crate::auth::{Authenticated, Require, markers::SendWithNotifier};
+use crate::audit_context::Audit;
+use crate::auth::{Require, markers::SendWithNotifier};
 use crate::body::JsonObject;
 use crate::dto::DeliveryResponse;
 use crate::links::absolute_path;
@@ -48,7 +49,7 @@ pub struct SendResponse {
 /// returns 0. With `Prefer: respond-async` it is queued and answered 202.
 pub async fn send(
     _: Require<SendWithNotifier>,
-    Authenticated(principal): Authenticated,
+    Audit(audit): Audit,
     id: web::Path<String>,
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -56,22 +57,15 @@ pub async fn send(
 ) -> Result<HttpResponse, ApiError> {
     let notifier = state.store.notifiers.notifier(parse_id(&id)?).await?;
     let request = parse_send(&body).map_err(ApiError::Validation)?;
-    let requested_by = &principal.user.username;
     if prefers_async(&req) {
-        let delivery = state
-            .outbox
-            .enqueue(&notifier, request, requested_by)
-            .await?;
+        let delivery = state.outbox.enqueue(&notifier, request, &audit).await?;
         let mut response = HttpResponse::build(StatusCode::ACCEPTED);
         response
             .insert_header(location(&req, delivery.id))
             .insert_header(("Preference-Applied", "respond-async"));
         return Ok(response.json(DeliveryResponse::new(&delivery)));
     }
-    let sent = state
-        .outbox
-        .send_now(&notifier, request, requested_by)
-        .await?;
+    let sent = state.outbox.send_now(&notifier, request, &audit).await?;
     let delivery = sent.delivery.id;
     let retrying = sent.queued_for_retry();
     let body = match sent.result {

@@ -1,9 +1,10 @@
 use actix_web::{HttpResponse, web};
-use notifier_domain::{NotifierChanges, parse_partial_update, parse_replace};
+use notifier_domain::{AuditContext, NotifierChanges, parse_partial_update, parse_replace};
 use serde_json::{Map, Value};
 
 use super::{json_body, parse_id};
 use crate::api_docs::{AuthFailures, BodyFailures, NotifierWrite, UnknownNotifier};
+use crate::audit_context::Audit;
 use crate::auth::{Require, markers::UpdateNotifier};
 use crate::body::JsonObject;
 use crate::dto::NotifierResponse;
@@ -25,11 +26,12 @@ use crate::{ApiError, AppState};
 )]
 pub async fn partial_update(
     _: Require<UpdateNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    apply(&state, &id, &body, parse_partial_update).await
+    apply(&state, &id, &body, parse_partial_update, &audit).await
 }
 
 /// Replace a notifier (permission 2833): create's required fields; omitted optional fields keep their values.
@@ -47,11 +49,12 @@ pub async fn partial_update(
 )]
 pub async fn replace(
     _: Require<UpdateNotifier>,
+    Audit(audit): Audit,
     id: web::Path<String>,
     state: web::Data<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    apply(&state, &id, &body, parse_replace).await
+    apply(&state, &id, &body, parse_replace, &audit).await
 }
 
 async fn apply(
@@ -59,6 +62,7 @@ async fn apply(
     raw_id: &str,
     body: &Map<String, Value>,
     parse: fn(&Map<String, Value>) -> Result<NotifierChanges, notifier_domain::FieldErrors>,
+    audit: &AuditContext,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(raw_id)?;
     let store = &state.store.notifiers;
@@ -66,5 +70,5 @@ async fn apply(
         Ok(changes) => changes,
         Err(errors) => return Err(store.refused(Some(id), body, errors).await.into()),
     };
-    Ok(json_body(store.update(id, changes).await?))
+    Ok(json_body(store.update(id, changes, audit).await?))
 }
