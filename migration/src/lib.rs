@@ -17,6 +17,7 @@ mod m20261202_000009_create_idempotency_keys;
 mod m20261202_000010_create_notifier_authentication;
 mod m20261202_000011_create_notifier_dkim;
 mod m20261202_000012_create_audit_log;
+mod m20261202_000013_token_lifecycle;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_create_notifier_authentication::Migration),
             Box::new(m20261202_000011_create_notifier_dkim::Migration),
             Box::new(m20261202_000012_create_audit_log::Migration),
+            Box::new(m20261202_000013_token_lifecycle::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use crate::helpers::*;
 const AUDIT: &str = "/api/audit";
 
 /// Every record matching `query`, newest first.
-async fn records(app: &TestApp, query: &str) -> Vec<Value> {
+pub(crate) async fn records(app: &TestApp, query: &str) -> Vec<Value> {
     let resp = app
         .get(&format!("{AUDIT}?page_size=100&{query}"), &app.admin_token)
         .await;

@@ -59,6 +59,20 @@ pub struct SmtpServerOptions {
     pub require_auth: bool,
 }
 
+impl SmtpServerOptions {
+    /// Plain SMTP (no TLS) that requires AUTH with these credentials: enough for a
+    /// notifier on 127.0.0.1, where a password may cross without TLS.
+    pub fn plain_with_auth(username: &str, password: &str) -> Self {
+        SmtpServerOptions {
+            security: Security::Plain,
+            tls: None,
+            username: username.into(),
+            password: password.into(),
+            require_auth: true,
+        }
+    }
+}
+
 /// Ways a test server misbehaves on purpose; the default is a well-behaved server.
 #[derive(Debug, Clone, Default)]
 pub struct Quirks {

@@ -139,26 +139,33 @@ pub async fn rotate_refresh_token(
     refresh_token: &str,
 ) -> Result<bool> {
     let id = i32::try_from(id).map_err(|_| Error::NotFound)?;
-    let Some(row) = Entity::find_by_id(id).one(db).await? else {
-        return Ok(false);
-    };
-    let Some(sealed) = row.refresh_token_sealed else {
-        return Ok(false);
-    };
-    if secrets.open(&sealed).as_deref() != Some(previous) {
-        return Ok(false);
+    // A `keys rotate` may reseal the stored token between the read and the write: that
+    // changes its ciphertext, not its value, so read again and retry (a few times at most).
+    for _ in 0..3 {
+        let Some(row) = Entity::find_by_id(id).one(db).await? else {
+            return Ok(false);
+        };
+        let Some(sealed) = row.refresh_token_sealed else {
+            return Ok(false);
+        };
+        if secrets.open(&sealed).as_deref() != Some(previous) {
+            return Ok(false);
+        }
+        // Conditional on the sealed value read: a concurrent PUT is not undone.
+        let updated = Entity::update_many()
+            .col_expr(
+                Column::RefreshTokenSealed,
+                Expr::value(secrets.seal(refresh_token)),
+            )
+            .filter(Column::NotifierId.eq(id))
+            .filter(Column::RefreshTokenSealed.eq(sealed))
+            .exec(db)
+            .await?;
+        if updated.rows_affected == 1 {
+            return Ok(true);
+        }
     }
-    // Conditional on the sealed value read: a concurrent PUT or rotation is not undone.
-    let updated = Entity::update_many()
-        .col_expr(
-            Column::RefreshTokenSealed,
-            Expr::value(secrets.seal(refresh_token)),
-        )
-        .filter(Column::NotifierId.eq(id))
-        .filter(Column::RefreshTokenSealed.eq(sealed))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+    Ok(false)
 }
 
 fn to_domain(row: Model, secrets: &SecretBox) -> Result<Authentication> {

@@ -33,12 +33,12 @@ pub async fn bootstrap_admin(
     };
     match configured_token {
         Some(key) => {
-            tokens::store(db, admin.id, key).await?;
+            tokens::store(db, admin.id, key, None).await?;
             Ok(Bootstrap::ConfiguredToken)
         }
         None => {
             let key = tokens::generate_key();
-            tokens::store(db, admin.id, &key).await?;
+            tokens::store(db, admin.id, &key, None).await?;
             Ok(Bootstrap::GeneratedToken(key))
         }
     }

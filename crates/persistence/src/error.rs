@@ -17,6 +17,11 @@ pub enum Error {
     UserExists(String),
     #[error("no such token")]
     NoSuchToken,
+    #[error("no such token id: {0}")]
+    NoSuchTokenId(i64),
+    /// Nobody could administer the service any more.
+    #[error("{0} is the last active admin: create or activate another admin first")]
+    LastActiveAdmin(String),
     #[error("a stored password cannot be decrypted with the configured secret key")]
     Undecryptable,
     #[error("the database is unavailable")]

@@ -40,6 +40,7 @@ mod entities;
 pub mod epochs;
 mod error;
 pub mod idempotency;
+mod key_file;
 mod keys;
 mod migrate;
 pub mod notifiers;
@@ -47,6 +48,7 @@ mod or_ignore;
 mod own_epochs;
 mod pages;
 mod readiness;
+pub mod rotation;
 mod secret_box;
 pub mod tokens;
 pub mod users;
@@ -58,8 +60,10 @@ pub use error::{Error, Result};
 pub use migrate::migrate;
 pub use own_epochs::OwnEpochs;
 pub use readiness::NotReady;
-pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
-pub use secret_box::{SecretBox, SecretKeyError};
+pub use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
+};
+pub use secret_box::{SecretBox, SecretKeyError, generate_key_base64};
 pub use writer::{WriteEpoch, Writer};
 
 /// Whether the database answers and takes writes, within a couple of seconds; `/readyz`

@@ -1,10 +1,13 @@
 //! Users and their permission grants, as the CLI manages them.
 
+use std::collections::HashMap;
+
 use chrono::{SubsecRound, Utc};
 use notifier_domain::{Permission, User};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::entities::{permission_grant, user};
@@ -75,16 +78,80 @@ pub async fn revoke(db: &impl ConnectionTrait, username: &str, codes: &[Permissi
     crate::epochs::advance(db).await
 }
 
-/// Marks the user inactive; authentication then refuses all of its tokens.
+/// Marks the user inactive; authentication then refuses all of its tokens. The last active
+/// admin is refused: one conditional statement decides. On PostgreSQL the active admins'
+/// rows are locked first, so that two admins deactivated at once, each in a transaction,
+/// cannot each count the other (SQLite runs one write at a time); run it in one.
 pub async fn deactivate(db: &impl ConnectionTrait, username: &str) -> Result<()> {
+    let target = find(db, username).await?;
+    let id = db_id(target.id)?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        user::Entity::find()
+            .filter(user::Column::IsAdmin.eq(true))
+            .filter(user::Column::IsActive.eq(true))
+            .lock_exclusive()
+            .all(db)
+            .await?;
+    }
+    let another_admin = Query::select()
+        .expr(Expr::val(1))
+        .from_as(user::Entity, Alias::new("other"))
+        .and_where(Expr::col((Alias::new("other"), user::Column::IsAdmin)).eq(true))
+        .and_where(Expr::col((Alias::new("other"), user::Column::IsActive)).eq(true))
+        .and_where(Expr::col((Alias::new("other"), user::Column::Id)).ne(id))
+        .to_owned();
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::IsActive, Expr::value(false))
+        .filter(user::Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(user::Column::IsAdmin.eq(false))
+                .add(user::Column::IsActive.eq(false))
+                .add(Expr::exists(another_admin)),
+        )
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(Error::LastActiveAdmin(target.username));
+    }
+    crate::epochs::advance(db).await
+}
+
+/// Marks the user active again; its tokens work again (those not revoked or expired).
+pub async fn activate(db: &impl ConnectionTrait, username: &str) -> Result<()> {
     let user = find(db, username).await?;
     let row = user::ActiveModel {
         id: Set(db_id(user.id)?),
-        is_active: Set(false),
+        is_active: Set(true),
         ..Default::default()
     };
     row.update(db).await?;
     crate::epochs::advance(db).await
+}
+
+/// Every user with the codes granted to it, by name.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<(User, Vec<Permission>)>> {
+    let users = user::Entity::find()
+        .order_by_asc(user::Column::Username)
+        .all(db)
+        .await?;
+    let mut codes: HashMap<i32, Vec<Permission>> = HashMap::new();
+    let grants = permission_grant::Entity::find()
+        .order_by_asc(permission_grant::Column::Code)
+        .all(db)
+        .await?;
+    for grant in grants {
+        if let Some(code) = Permission::from_code(i64::from(grant.code)) {
+            codes.entry(grant.user_id).or_default().push(code);
+        }
+    }
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let granted = codes.remove(&u.id).unwrap_or_default();
+            (to_domain(u), granted)
+        })
+        .collect())
 }
 
 /// The codes granted to a user, ascending.

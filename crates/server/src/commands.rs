@@ -1,4 +1,9 @@
-//! The CLI subcommands other than `serve`: one database operation each.
+//! The CLI subcommands other than `serve`: one database operation each (`keys rotate`:
+//! one pass over the sealed values).
+
+mod expires_in;
+mod keys;
+mod listing;
 
 use std::str::FromStr;
 
@@ -12,6 +17,8 @@ use crate::cli::{TokenCommand, UserCommand};
 use crate::settings::Settings;
 use crate::startup::open_database;
 
+pub use keys::keys;
+
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     open_database(settings).await?;
     Ok(())
@@ -19,6 +26,12 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 
 pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
     let db = open_database(settings).await?;
+    if let UserCommand::List = command {
+        for (user, codes) in users::list(&db).await? {
+            println!("{}", listing::user_line(&user, &codes));
+        }
+        return Ok(());
+    }
     // Each command and its audit record commit together.
     let txn = audit::begin(&db).await?;
     let record = match command {
@@ -46,6 +59,7 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
             AuditEntry::new(AuditAction::UserRevoke, None, changes)
         }
         UserCommand::Deactivate { name } => {
+            // In the record's transaction: the last-admin guard's lock holds until the commit.
             let user = users::find(&txn, &name).await?;
             users::deactivate(&txn, &name).await?;
             let changes = Changes::default().naming("user", name.as_str()).field(
@@ -55,6 +69,18 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
             );
             AuditEntry::new(AuditAction::UserDeactivate, None, changes)
         }
+        UserCommand::Activate { name } => {
+            let user = users::find(&txn, &name).await?;
+            users::activate(&txn, &name).await?;
+            let changes = Changes::default().naming("user", name.as_str()).field(
+                "is_active",
+                user.is_active,
+                true,
+            );
+            AuditEntry::new(AuditAction::UserActivate, None, changes)
+        }
+        // Listed above: it changes nothing, so it leaves no record.
+        UserCommand::List => return Ok(()),
     };
     audit::append(&txn, &AuditContext::cli(), record).await?;
     audit::commit(txn).await?;
@@ -62,18 +88,44 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
 }
 
 pub async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+    // Bad input is refused before the database is opened (and migrated).
+    let expires_at = match &command {
+        TokenCommand::Create {
+            expires_in: Some(text),
+            ..
+        } => Some(chrono::Utc::now() + expires_in::parse(text)?),
+        _ => None,
+    };
     let db = open_database(settings).await?;
+    if let TokenCommand::List { name } = &command {
+        for token in tokens::list(&db, name.as_deref()).await? {
+            println!("{}", listing::token_line(&token));
+        }
+        return Ok(());
+    }
     let txn = audit::begin(&db).await?;
     let (record, key) = match command {
-        TokenCommand::Create { name } => {
-            let key = tokens::issue(&txn, &name).await?;
-            let changes = Changes::default()
+        TokenCommand::Create { name, .. } => {
+            let key = tokens::issue(&txn, &name, expires_at).await?;
+            let mut changes = Changes::default()
                 .naming("user", name.as_str())
                 .naming("token", tokens::id_of(&txn, &key).await?);
+            if let Some(at) = expires_at {
+                changes = changes.field("expires_at", Value::Null, at.to_rfc3339());
+            }
             let record = AuditEntry::new(AuditAction::TokenCreate, None, changes);
             (record, Some(key))
         }
-        TokenCommand::Revoke { key } => {
+        TokenCommand::Revoke { id: Some(id), .. } => {
+            tokens::revoke_by_id(&txn, id).await?;
+            let changes = Changes::default().naming("token", id);
+            (
+                AuditEntry::new(AuditAction::TokenRevoke, None, changes),
+                None,
+            )
+        }
+        TokenCommand::Revoke { key, .. } => {
+            let key = key.unwrap_or_default();
             let id = tokens::id_of(&txn, &key).await?;
             tokens::revoke(&txn, &key).await?;
             let changes = Changes::default().naming("token", id);
@@ -82,6 +134,8 @@ pub async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result
                 None,
             )
         }
+        // Listed above: it changes nothing, so it leaves no record.
+        TokenCommand::List { .. } => return Ok(()),
     };
     audit::append(&txn, &AuditContext::cli(), record).await?;
     audit::commit(txn).await?;

@@ -38,6 +38,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config => print!("{}", settings.redacted_toml()?),
         Command::User(command) => commands::user(&settings, command).await?,
         Command::Token(command) => commands::token(&settings, command).await?,
+        Command::Keys(command) => commands::keys(&settings, command).await?,
     }
     Ok(())
 }

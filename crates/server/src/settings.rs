@@ -85,6 +85,9 @@ pub struct SecuritySettings {
     #[serde(serialize_with = "redaction::secret")]
     pub secret_key: SecretString,
     pub secret_key_file: PathBuf,
+    /// Keys that still open values sealed before a rotation; only `secret_key` seals.
+    #[serde(serialize_with = "redaction::secrets")]
+    pub previous_secret_keys: Vec<SecretString>,
     pub expose_passwords: bool,
     #[serde(serialize_with = "redaction::secret")]
     pub admin_token: SecretString,
@@ -256,6 +259,7 @@ fn environment_layer() -> Environment {
         .with_list_parse_key("smtp.denied_networks")
         .with_list_parse_key("smtp.allowed_networks")
         .with_list_parse_key("smtp.allowed_ports")
+        .with_list_parse_key("security.previous_secret_keys")
 }
 
 #[cfg(test)]
@@ -305,9 +309,15 @@ mod tests {
         settings.security.secret_key = SecretString::from("a2V5LWtleS1rZXk=");
         settings.security.admin_token = SecretString::from("admin-token-value");
         settings.server.metrics_token = SecretString::from("metrics-token-value");
+        settings.security.previous_secret_keys = vec![SecretString::from("b2xkLWtleS1vbGQ=")];
         let printed = settings.redacted_toml().expect("serializes");
+        assert!(
+            printed.contains("previous_secret_keys = [\"***\"]"),
+            "{printed}"
+        );
         for secret in [
             "db-password",
+            "b2xkLWtleS1vbGQ=",
             "a2V5LWtleS1rZXk=",
             "admin-token-value",
             "metrics-token-value",

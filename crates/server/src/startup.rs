@@ -205,15 +205,23 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     Ok(db)
 }
 
-/// The password key: configured inline, or read from (or created in) the key file.
-fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
+/// The key ring: the primary key configured inline, or read from (or created in) the key
+/// file, and the previous keys that still open older values.
+pub fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
     let inline = settings.security.secret_key.expose_secret();
     let secrets = if inline.trim().is_empty() {
         SecretBox::from_file_or_create(&settings.security.secret_key_file)?
     } else {
         SecretBox::from_base64(inline)?
     };
-    Ok(secrets)
+    let previous: Vec<&str> = settings
+        .security
+        .previous_secret_keys
+        .iter()
+        .map(|key| key.expose_secret().trim())
+        .filter(|key| !key.is_empty())
+        .collect();
+    Ok(secrets.with_previous(&previous)?)
 }
 
 /// Stores each refresh token an OAuth2 token endpoint rotated, in place of the one it

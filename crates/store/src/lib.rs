@@ -20,7 +20,9 @@
 //!                          │                   every attempt changes them)
 //!                          ├─ dkim             each notifier's DKIM settings (uncached; never
 //!                          │                   touches the notifier row or its caches)
-//!                          ├─ principals       token → principal, under the auth epoch
+//!                          ├─ principals       token → principal, under the auth epoch;
+//!                          │                   expiry checked per request, last use
+//!                          │                   written off the request path
 //!                          ├─ audit            the audit log: page · append · prune (each
 //!                          │                   write above appends its own record in its
 //!                          │                   own transaction)
@@ -98,6 +100,7 @@ mod principals;
 mod render;
 mod sending;
 mod store;
+mod token_use;
 
 pub use audit::AuditStore;
 pub use authentication::AuthenticationStore;
@@ -115,7 +118,7 @@ pub use notifier_persistence::deliveries::{
     Claimed, Content, NewDelivery, Outcome, Recipients, Stats as DeliveryStats,
 };
 pub use notifiers::{Created, NotifierStore};
-pub use principals::Principals;
+pub use principals::{Principals, TokenCheck};
 pub use render::{PageParts, Render};
 pub use sending::SendingSettings;
 pub use store::{Store, StoreOptions};

@@ -70,7 +70,7 @@ impl Store {
             db.clone(),
             writer.clone(),
             options.secrets.clone(),
-            options.clock,
+            options.clock.clone(),
         );
         let sending = SendingCache::new(db.clone(), options.secrets.clone(), epochs.clone());
         let authentication = AuthenticationStore::new(
@@ -96,7 +96,7 @@ impl Store {
             authentication,
             deliveries,
             dkim,
-            principals: Principals::new(db.clone(), epochs),
+            principals: Principals::new(db.clone(), epochs, options.clock),
             idempotency,
             audit,
             sending,

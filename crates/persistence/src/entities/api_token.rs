@@ -9,6 +9,9 @@ pub struct Model {
     #[sea_orm(unique)]
     pub key_hash: String,
     pub created_at: DateTimeUtc,
+    pub expires_at: Option<DateTimeUtc>,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub key_prefix: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -42,6 +42,22 @@ pub(super) fn secret<S: Serializer>(
     }
 }
 
+/// A list of keys: each `***`.
+pub(super) fn secrets<S: Serializer>(
+    values: &[SecretString],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let redact = redacting();
+    serializer.collect_seq(values.iter().map(|value| {
+        let value = value.expose_secret();
+        if redact && !value.is_empty() {
+            "***"
+        } else {
+            value
+        }
+    }))
+}
+
 /// A URL that may carry a password: see [`redact_url`].
 pub(super) fn url<S: Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
     if redacting() {

@@ -7,6 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
+use notifier_store::TokenCheck;
 
 use super::header::{Credentials, parse};
 use super::outcome::AuthOutcome;
@@ -15,6 +16,7 @@ use crate::failed_auth::throttle;
 
 const INVALID_TOKEN: &str = "Invalid token.";
 const INACTIVE_USER: &str = "User inactive or deleted.";
+const EXPIRED_TOKEN: &str = "Token has expired.";
 
 /// Stores an [`AuthOutcome`] in the request's extensions; never answers by itself, so
 /// routing (404/405) and the endpoint's own extractor decide what the client sees.
@@ -41,9 +43,12 @@ async fn outcome_for(state: &AppState, credentials: Credentials<'_>) -> AuthOutc
         Credentials::Key(key) => key,
     };
     match state.store.principals.authenticate(key).await {
-        Ok(None) => AuthOutcome::Rejected(INVALID_TOKEN),
-        Ok(Some(principal)) if !principal.user.is_active => AuthOutcome::Rejected(INACTIVE_USER),
-        Ok(Some(principal)) => AuthOutcome::Authenticated(principal),
+        Ok(TokenCheck::Unknown) => AuthOutcome::Rejected(INVALID_TOKEN),
+        Ok(TokenCheck::Expired) => AuthOutcome::Rejected(EXPIRED_TOKEN),
+        Ok(TokenCheck::Valid(principal)) if !principal.user.is_active => {
+            AuthOutcome::Rejected(INACTIVE_USER)
+        }
+        Ok(TokenCheck::Valid(principal)) => AuthOutcome::Authenticated(principal),
         Err(e) => {
             log::error!("token lookup failed: {e}");
             AuthOutcome::LookupFailed
