@@ -26,6 +26,7 @@ pub struct Application {
     server: Server,
     clock: Clock,
     workers: Workers,
+    stop: StopSignals,
 }
 
 impl Application {
@@ -112,7 +113,11 @@ impl Application {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        // Signals are handled in `run_until_stopped`: the delivery workers stop first.
+        // Signals are handled in `run_until_stopped`: the delivery workers stop first. The
+        // handlers are installed before the "listening" line, which supervisors (and the
+        // tests) take as ready: a SIGTERM right after it must stop the service gracefully,
+        // not kill it.
+        let stop = StopSignals::install()?;
         let server = server.disable_signals().listen(listener)?.run();
         log::info!("listening on http://{address}");
         Ok(Application {
@@ -120,6 +125,7 @@ impl Application {
             server,
             clock,
             workers,
+            stop,
         })
     }
 
@@ -145,7 +151,7 @@ impl Application {
                 self.workers.shutdown().await;
                 return served;
             }
-            () = stop_requested() => {}
+            () = self.stop.requested() => {}
         }
         log::info!("stopping: delivery workers finish their in-flight sends, then HTTP requests");
         self.workers.shutdown().await;
@@ -171,26 +177,38 @@ fn days(n: u64) -> Duration {
     DAY.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-/// SIGINT or SIGTERM.
-async fn stop_requested() {
-    let interrupted = tokio::signal::ctrl_c();
+/// SIGINT and SIGTERM, listened for from the moment they are installed.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminated) => {
-                tokio::select! {
-                    _ = interrupted => {}
-                    _ = terminated.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupted.await;
-            }
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    #[cfg(not(unix))]
-    let _ = interrupted.await;
+
+    /// The first of the two.
+    async fn requested(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Connects and applies pending migrations.
