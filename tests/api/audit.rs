@@ -532,7 +532,51 @@ async fn records_past_their_retention_are_pruned(backend: Backend) {
     }
 }
 
+/// The instance's cached body spares an update its read only while the row is still as
+/// cached: changed behind its back (another instance, say), the record names the value the
+/// write actually replaced.
+async fn an_update_records_the_stored_old_values_not_a_cached_copy(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = id_of(&app.create_named("cached").await);
+    let path = notifier_path(id);
+    assert_status(&app.get(&path, &app.admin_token).await, 200);
+    assert_status(&app.get(&path, &app.admin_token).await, 200);
+
+    // Through the cache, as usual: the record's old value is the cached one, which is right.
+    let resp = app
+        .patch_json(&path, &json!({ "username": "second" }), &app.admin_token)
+        .await;
+    assert_status(&resp, 200);
+    let before = records(&app, "").await.len();
+    assert_eq!(
+        records(&app, "action=update").await[0]["changes"],
+        json!({ "username": ["mailer", "second"] })
+    );
+
+    // Behind the instance's back: its cached body still says "second".
+    let db = Database::connect(&app.db_url).await.expect("connect");
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!("UPDATE email_notifiers SET username = 'elsewhere' WHERE id = {id}"),
+    ))
+    .await
+    .expect("change the row directly");
+    let resp = app
+        .patch_json(&path, &json!({ "username": "third" }), &app.admin_token)
+        .await;
+    assert_status(&resp, 200);
+    let record = one_new_record(&app, before).await;
+    assert_record(
+        &record,
+        &resp,
+        "update",
+        json!(id),
+        json!({ "username": ["elsewhere", "third"] }),
+    );
+}
+
 backend_tests!(
+    an_update_records_the_stored_old_values_not_a_cached_copy,
     records_past_their_retention_are_pruned,
     every_api_write_leaves_one_record,
     an_update_that_changes_nothing_is_recorded_with_no_changes,
