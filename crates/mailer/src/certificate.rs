@@ -3,7 +3,7 @@
 use rustls::pki_types::CertificateDer;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::error::clean;
+use crate::error::{clean, truncate};
 
 /// The most kept of a name the server's certificate chose.
 const MAX_NAME_CHARS: usize = 80;
@@ -36,8 +36,5 @@ fn name(text: &str) -> String {
     if cleaned.is_empty() {
         return "(no name)".to_owned();
     }
-    match cleaned.char_indices().nth(MAX_NAME_CHARS) {
-        Some((cut, _)) => format!("{}…", &cleaned[..cut]),
-        None => cleaned,
-    }
+    truncate(&cleaned, MAX_NAME_CHARS)
 }

@@ -269,7 +269,7 @@ fn is_bidi_control(c: char) -> bool {
 }
 
 /// At most `max` characters; a cut text ends with `…`, which counts.
-fn truncate(text: &str, max: usize) -> String {
+pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

@@ -119,12 +119,7 @@ pub async fn update(
     if let Some(known) = known.filter(|k| k.id == i64::from(id) && changes.password.is_none())
         && !(changes.may_move_password() && changes.moves_password_from(&known.destination()))
     {
-        let record = AuditEntry::new(
-            AuditAction::Update,
-            Some(i64::from(id)),
-            notifier_audit::updated(&known, &changes),
-        );
-        let record = audit::after(writer.backend(), audit, record, None)?;
+        let record = update_record(writer, audit, &known, &changes)?;
         if let Updated::Row(notifier, epoch) =
             try_update(writer, secrets, as_known(&known), &changes, record).await?
         {
@@ -145,12 +140,7 @@ pub async fn update(
         if changes.may_move_password() && changes.moves_password_from(&current.destination()) {
             return Err(Error::PasswordRequired);
         }
-        let record = AuditEntry::new(
-            AuditAction::Update,
-            Some(i64::from(id)),
-            notifier_audit::updated(&current, &changes),
-        );
-        let record = audit::after(writer.backend(), audit, record, None)?;
+        let record = update_record(writer, audit, &current, &changes)?;
         let guarded = guard.filter(&read, &changes);
         match try_update(writer, secrets, guarded, &changes, record).await? {
             Updated::Row(notifier, epoch) => return Ok((notifier, epoch)),
@@ -172,6 +162,21 @@ pub async fn update(
         }
     }
     Err(Error::PasswordRequired)
+}
+
+/// The audit record of `changes` applied to `before`, as the statement that follows the write.
+fn update_record(
+    writer: &Writer,
+    audit: &AuditContext,
+    before: &Notifier,
+    changes: &NotifierChanges,
+) -> Result<sea_orm::Statement> {
+    let record = AuditEntry::new(
+        AuditAction::Update,
+        Some(before.id),
+        notifier_audit::updated(before, changes),
+    );
+    audit::after(writer.backend(), audit, record, None)
 }
 
 /// Rounds of read-then-write that must find the row as read, before one that only
