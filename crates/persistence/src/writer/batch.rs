@@ -1,30 +1,48 @@
-//! The SQLite batching task: the writes that queue while one batch commits are committed
-//! together in the next, as one script on the writer's one connection.
+//! SQLite batching: the writes that queue while one batch commits are committed together
+//! in the next, as one script on the writer's one connection.
+//!
+//! No task waits for writes: the write that finds no batch committing starts the task
+//! that commits, on the runtime it runs on (an HTTP worker's, usually), and that task ends
+//! once the queue is empty. A write thus costs no hand-off to another runtime's thread,
+//! and the replies of a batch mostly go to tasks on the thread that committed it.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::TryStreamExt;
-use sea_orm::sqlx::{self, Either, SqliteConnection, SqlitePool};
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::{self, Either, Sqlite, SqliteConnection, SqlitePool};
 use sea_orm::{QueryResult, Statement};
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::outcome::{WriteEpoch, WriteError, Written};
-use super::script::{Committed, Results, Script};
+use super::script::{Committed, Results, Script, Write};
 use crate::OwnEpochs;
 
 /// Writes committed in one transaction at most; more wait for the next one. Batches are
 /// cut to a power of two and sorted by statement, so few distinct scripts exist and the
 /// writer connection keeps them prepared: parsing a script costs more than running it.
 pub(super) const MAX_BATCH: usize = 32;
-/// Writes waiting for a batch before callers queue on the channel itself.
-const QUEUE_DEPTH: usize = 1024;
 
 /// Where writes wait for their batch; cheap to clone.
 #[derive(Clone)]
 pub(super) struct Queue {
-    jobs: mpsc::Sender<Job>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    connection: SqlitePool,
+    own: OwnEpochs,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Oldest first.
+    waiting: VecDeque<Job>,
+    /// Whether a task is committing batches (and will take what waits).
+    committing: bool,
 }
 
 /// One statement, what follows it in its transaction, and where its outcome goes.
@@ -37,12 +55,15 @@ struct Job {
 }
 
 impl Queue {
-    /// Starts the task that commits queued writes through `connection` (a pool of one);
-    /// the task ends with the last clone of the queue.
+    /// Commits queued writes through `connection` (a pool of one).
     pub(super) fn start(connection: SqlitePool, own: OwnEpochs) -> Self {
-        let (jobs, queued) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(commit_batches(connection, queued, own));
-        Self { jobs }
+        Self {
+            shared: Arc::new(Shared {
+                connection,
+                own,
+                state: Mutex::default(),
+            }),
+        }
     }
 
     /// Queues the statement (and the one that follows it in its transaction, if any) and
@@ -53,51 +74,73 @@ impl Queue {
         then: Option<Statement>,
     ) -> Result<Written, WriteError> {
         let (done, outcome) = oneshot::channel();
-        self.jobs
-            .send(Job {
-                statement,
-                then,
-                done,
-            })
-            .await
-            .map_err(|_| WriteError::Stopped)?;
+        let job = Job {
+            statement,
+            then,
+            done,
+        };
+        let start = {
+            let mut state = self.shared.state();
+            state.waiting.push_back(job);
+            !std::mem::replace(&mut state.committing, true)
+        };
+        if start {
+            // Spawned, so that a caller that goes away (a client that disconnects) does
+            // not take the batch, and the other writers in it, along.
+            tokio::spawn(commit_batches(Arc::clone(&self.shared)));
+        }
         outcome.await.unwrap_or(Err(WriteError::Stopped))
     }
 }
 
-/// Takes what is queued (at least one write, oldest first), commits it as one
-/// transaction, repeats.
-async fn commit_batches(pool: SqlitePool, mut queued: mpsc::Receiver<Job>, own: OwnEpochs) {
-    let mut pending = VecDeque::with_capacity(MAX_BATCH);
-    loop {
-        if pending.is_empty() {
-            let Some(job) = queued.recv().await else {
-                return;
-            };
-            pending.push_back(job);
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Held only to move jobs in and out; a panic there leaves the queue consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The next batch (at most [`MAX_BATCH`], oldest first, cut to a power of two), or
+    /// none, and then this task stops committing.
+    fn next_batch(&self) -> Option<Vec<Job>> {
+        let mut state = self.state();
+        if state.waiting.is_empty() {
+            state.committing = false;
+            return None;
         }
-        while pending.len() < MAX_BATCH {
-            match queued.try_recv() {
-                Ok(job) => pending.push_back(job),
-                Err(_) => break,
-            }
-        }
-        let size = 1 << pending.len().ilog2();
-        let mut batch: Vec<Job> = pending.drain(..size).collect();
-        // Writes in one batch are concurrent requests, so any order among them is valid.
-        batch.sort_by(|a, b| a.statement.sql.cmp(&b.statement.sql));
-        commit(&pool, batch, &own).await;
+        let size = 1 << state.waiting.len().min(MAX_BATCH).ilog2();
+        Some(state.waiting.drain(..size).collect())
     }
 }
 
-/// Commits one batch and tells each of its writers the outcome.
-async fn commit(pool: &SqlitePool, jobs: Vec<Job>, own: &OwnEpochs) {
+/// Commits what waits, batch after batch, until nothing does. The connection is kept
+/// from one batch to the next: given back to its pool after each, it returned through a
+/// task of the pool's, and the next batch waited for that task (a third of a batch's
+/// time under load).
+async fn commit_batches(shared: Arc<Shared>) {
+    let mut connection = None;
+    while let Some(mut batch) = shared.next_batch() {
+        // Writes in one batch are concurrent requests, so any order among them is valid.
+        batch.sort_by(|a, b| a.statement.sql.cmp(&b.statement.sql));
+        commit(&shared.connection, &mut connection, batch, &shared.own).await;
+    }
+}
+
+/// Commits one batch through `connection` (taken from `pool` when there is none) and
+/// tells each of its writers the outcome.
+async fn commit(
+    pool: &SqlitePool,
+    connection: &mut Option<PoolConnection<Sqlite>>,
+    jobs: Vec<Job>,
+    own: &OwnEpochs,
+) {
     own.batch_started();
-    let statements: Vec<&Statement> = jobs
+    let writes: Vec<Write> = jobs
         .iter()
-        .flat_map(|job| std::iter::once(&job.statement).chain(job.then.as_ref()))
+        .map(|job| (&job.statement, job.then.as_ref()))
         .collect();
-    let outcome = run(pool, &statements).await;
+    let outcome = run(pool, connection, &writes).await;
     // Recorded before any caller hears of its write, so a server never mistakes its own
     // change for someone else's.
     own.batch_ended(outcome.as_ref().ok().map(|committed| committed.range));
@@ -108,10 +151,6 @@ async fn commit(pool: &SqlitePool, jobs: Vec<Job>, own: &OwnEpochs) {
                 let Some((rows, epoch)) = results.next() else {
                     break;
                 };
-                // What follows a statement returns nothing its caller reads.
-                if job.then.is_some() {
-                    results.next();
-                }
                 let written = Written {
                     rows,
                     epoch: WriteEpoch::Exact(epoch),
@@ -132,20 +171,27 @@ async fn commit(pool: &SqlitePool, jobs: Vec<Job>, own: &OwnEpochs) {
     }
 }
 
-/// Runs the statements as one script in one transaction; any failure rolls all of them
-/// back.
+/// Runs the writes as one script in one transaction, on `connection` or, when there is
+/// none, on one taken from `pool`; any failure rolls all of them back, and closes the
+/// connection (`connection` is then empty).
 pub(super) async fn run(
     pool: &SqlitePool,
-    statements: &[&Statement],
+    connection: &mut Option<PoolConnection<Sqlite>>,
+    writes: &[Write<'_>],
 ) -> Result<Committed<QueryResult>, sqlx::Error> {
-    let script = Script::new(statements.iter().copied());
-    let mut conn = pool.acquire().await?;
-    let outcome = run_script(&mut conn, script).await;
+    let script = Script::new(writes.iter().copied());
+    let conn = match connection {
+        Some(conn) => conn,
+        None => connection.insert(pool.acquire().await?),
+    };
+    let outcome = run_script(conn, script).await;
     if outcome.is_err() {
         // The script stopped part-way, perhaps inside its transaction: undo it, and let
         // the pool replace the connection rather than trust its state.
-        let _ = sqlx::Executor::execute(&mut *conn, "ROLLBACK").await;
-        conn.close_on_drop();
+        let _ = sqlx::Executor::execute(&mut **conn, "ROLLBACK").await;
+        if let Some(mut conn) = connection.take() {
+            conn.close_on_drop();
+        }
     }
     outcome
 }
@@ -166,6 +212,6 @@ async fn run_script(
         }
     }
     results
-        .split(script.statements, |row| row.try_get_by_index::<i64>(0).ok())
+        .split(&script.followed, |row| row.try_get_by_index::<i64>(0).ok())
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))
 }

@@ -16,9 +16,12 @@ use crate::readiness::{SQLITE_NO_OP_WRITE, is_sqlite_read_only};
 /// of them than a pool connection keeps single statements.
 const SCRIPTS_KEPT: usize = 24;
 
-/// Results handed over at once by the connection's thread: the longest batch script's
-/// (a "done" per statement, and the rows of each).
-const RESULTS_BUFFERED: usize = 2 * MAX_BATCH + 8;
+/// Results the connection's thread may hand over before the batch takes them: all of the
+/// longest script's (per write: its row and "done", the epoch read's row and "done", the
+/// following statement's "done"; and a few around them). With fewer, the thread stops
+/// mid-script until the batch's task is next scheduled, and the transaction, which every
+/// other write waits for, stays open that long.
+const RESULTS_BUFFERED: usize = 5 * MAX_BATCH + 8;
 
 /// A pool of exactly one connection, with the shared pool's acquire timeout and
 /// connection lifetimes.

@@ -84,7 +84,8 @@ impl Writer {
 
     /// Runs `statement` and, in the same transaction, `then` if `statement` returned a
     /// row (the audit record of a change: both commit or neither). On SQLite `then` must
-    /// test that itself (`WHERE changes() > 0`): the batch runs as one script.
+    /// test that itself (`WHERE changes() > 0`): the batch runs as one script. `then`
+    /// must not write notifiers: the data epoch is not read after it.
     pub(crate) async fn execute_then(
         &self,
         statement: Statement,

@@ -121,17 +121,26 @@ async fn one_failing_statement_fails_its_whole_batch() {
     let pool = connection::open(db.get_sqlite_connection_pool())
         .await
         .unwrap();
-    batch::run(&pool, &[&insert("taken")]).await.unwrap();
+    batch::run(&pool, &mut None, &[(&insert("taken"), None)])
+        .await
+        .unwrap();
 
     let failed = batch::run(
         &pool,
-        &[&insert("first"), &insert_or_fail("taken"), &insert("last")],
+        &mut None,
+        &[
+            (&insert("first"), None),
+            (&insert_or_fail("taken"), None),
+            (&insert("last"), None),
+        ],
     )
     .await;
 
     assert!(failed.is_err());
     assert_eq!(rows(&db).await, 1, "nothing of the failed batch stays");
-    let committed = batch::run(&pool, &[&insert("first")]).await.unwrap();
+    let committed = batch::run(&pool, &mut None, &[(&insert("first"), None)])
+        .await
+        .unwrap();
     assert_eq!(committed.statements.len(), 1, "the next batch commits");
     assert_eq!(rows(&db).await, 2);
 }
