@@ -46,7 +46,7 @@ pub struct Store {
 }
 
 impl Store {
-    /// Starts the writer (on SQLite, its connection and batching task) and builds the
+    /// Starts the writer (on SQLite, its own connection) and builds the
     /// caches, empty.
     pub async fn open(options: StoreOptions) -> crate::Result<Self> {
         let db = options.db;

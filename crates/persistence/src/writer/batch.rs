@@ -32,7 +32,8 @@ pub(super) struct Queue {
 }
 
 struct Shared {
-    connection: SqlitePool,
+    /// The writer's pool of one connection.
+    pool: SqlitePool,
     own: OwnEpochs,
     state: Mutex<State>,
 }
@@ -55,11 +56,11 @@ struct Job {
 }
 
 impl Queue {
-    /// Commits queued writes through `connection` (a pool of one).
-    pub(super) fn start(connection: SqlitePool, own: OwnEpochs) -> Self {
+    /// Commits queued writes through `pool` (a pool of one).
+    pub(super) fn new(pool: SqlitePool, own: OwnEpochs) -> Self {
         Self {
             shared: Arc::new(Shared {
-                connection,
+                pool,
                 own,
                 state: Mutex::default(),
             }),
@@ -123,7 +124,7 @@ async fn commit_batches(shared: Arc<Shared>) {
     while let Some(mut batch) = shared.next_batch() {
         // Writes in one batch are concurrent requests, so any order among them is valid.
         batch.sort_by(|a, b| a.statement.sql.cmp(&b.statement.sql));
-        commit(&shared.connection, &mut connection, batch, &shared.own).await;
+        commit(&shared.pool, &mut connection, batch, &shared.own).await;
     }
 }
 

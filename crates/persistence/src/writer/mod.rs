@@ -37,15 +37,15 @@ use crate::{OwnEpochs, Result};
 #[derive(Clone)]
 pub struct Writer {
     db: DatabaseConnection,
-    /// The batching task's queue, on SQLite.
+    /// Where writes wait for their batch, on SQLite.
     batches: Option<batch::Queue>,
     own: OwnEpochs,
 }
 
 impl Writer {
     /// On SQLite, opens the one connection all writes use, with the settings of `db`'s
-    /// pool, and starts the task that commits queued writes through it; the task ends
-    /// with the last clone.
+    /// pool, through which queued writes are committed (by a task that the first write
+    /// to find none committing starts, and that ends when nothing waits).
     pub async fn start(db: DatabaseConnection) -> Result<Self> {
         let own = OwnEpochs::default();
         let batches = match db.get_database_backend() {
@@ -53,7 +53,7 @@ impl Writer {
                 let connection = connection::open(db.get_sqlite_connection_pool())
                     .await
                     .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e.into())))?;
-                Some(batch::Queue::start(connection, own.clone()))
+                Some(batch::Queue::new(connection, own.clone()))
             }
             _ => None,
         };

@@ -36,7 +36,7 @@ pub(crate) enum WriteError {
     /// Its batch was not committed (SQLite): every write in the batch gets this cause.
     #[error("the write's batch was not committed")]
     BatchFailed(#[source] Arc<sqlx::Error>),
-    /// The batching task is gone, or dropped the write.
+    /// The task committing its batch was stopped (its runtime shut down) first.
     #[error("the writer stopped before the write was committed")]
     Stopped,
 }
